@@ -1,0 +1,84 @@
+/**
+ * Shared shapes of graph-bulk's pipeline: manifest → validate → schedule → send → report.
+ * Each stage lives in its own folder under `src/`; these are the values that pass between them.
+ */
+
+/** How a manifest row addresses its device. `id` is the object id (`/devices/{id}`), `deviceId`
+ * the alternate key (`/devices(deviceId='…')`). Source: learn.microsoft.com/en-us/graph/api/device-update */
+export type KeyType = 'id' | 'deviceId';
+
+/** A row's final outcome in the results file. */
+export type Outcome = 'updated' | 'failed' | 'invalid' | 'skipped' | 'planned';
+
+/** The extension attribute names Graph knows: `extensionAttribute1` … `extensionAttribute15`. */
+export type ExtensionAttributeName = `extensionAttribute${number}`;
+
+/**
+ * A PATCH body for one device, exactly as sent to Graph. A property that is absent is not sent;
+ * an extension attribute set to `null` is cleared.
+ * Source: learn.microsoft.com/en-us/graph/api/device-update (updatable properties).
+ */
+export interface DevicePatchBody {
+  accountEnabled?: boolean;
+  displayName?: string;
+  operatingSystem?: string;
+  operatingSystemVersion?: string;
+  isCompliant?: boolean;
+  isManaged?: boolean;
+  extensionAttributes?: Record<string, string | null>;
+}
+
+/**
+ * One data row as the manifest reader produced it, before validation.
+ * - `row`: 1-based data row number (the header is not a row).
+ * - `line`: 1-based line of the file where the row starts (for error messages).
+ * - `fields`: canonical Graph column name (`id`, `deviceId`, `accountEnabled`, `extensionAttribute1`, …)
+ *   → raw value: a string for CSV cells, any JSON value for JSON/JSON Lines (nested
+ *   `extensionAttributes` objects are flattened into `extensionAttributeN` fields by the reader).
+ * - `columns`: the manifest's own columns as read (header name → cell text; JSON values stringified),
+ *   copied into the results file so that it can be fed back as a manifest.
+ * - `error`: set when the row itself could not be parsed (a bad JSON Lines line); the row is `invalid`.
+ */
+export interface ManifestRow {
+  row: number;
+  line: number;
+  fields: Record<string, unknown>;
+  columns: Record<string, string>;
+  error?: string;
+}
+
+/** A row that passed validation and is ready to send. `key` is the canonical lower-case GUID. */
+export interface DeviceUpdate {
+  row: number;
+  key: string;
+  keyType: KeyType;
+  body: DevicePatchBody;
+  /** Normalisations applied to the input (e.g. "trimmed whitespace around id"), reported in the results. */
+  notes: string[];
+  columns: Record<string, string>;
+}
+
+/** A row that failed validation: it is never sent. `message` names the row, column and value. */
+export interface InvalidRow {
+  row: number;
+  key: string;
+  keyType: KeyType | '';
+  message: string;
+  columns: Record<string, string>;
+}
+
+/** One line of the results file. Column order in the file is the order of these fields,
+ * then the manifest's own columns. `finishedAt` is ISO 8601 UTC. */
+export interface RowResult {
+  row: number;
+  key: string;
+  keyType: KeyType | '';
+  outcome: Outcome;
+  httpStatus?: number;
+  errorCode?: string;
+  errorMessage?: string;
+  attempts: number;
+  requestId?: string;
+  finishedAt: string;
+  columns: Record<string, string>;
+}
