@@ -1,0 +1,155 @@
+import type { Argv, CommandModule } from 'yargs';
+import { redactSecrets } from '../graph/errors.js';
+import { JobError } from '../job/errors.js';
+import { ExitCode } from '../job/exit-codes.js';
+import { loadJobFile } from '../job/job-file.js';
+import { authKinds } from '../job/options.js';
+import { runJob } from '../job/run-job.js';
+import { ResultsFile } from '../report/results-file.js';
+
+/** Flags of `graph-bulk run`, as yargs parses them (kebab-case flags arrive camelCased). */
+interface RunArgs {
+  job?: string;
+  manifest?: string;
+  format?: string;
+  delimiter?: string;
+  encoding?: string;
+  results?: string;
+  mode?: string;
+  batchSize?: number;
+  concurrency?: number;
+  writeBurst?: number;
+  writeRefill?: number;
+  writeBudget?: boolean;
+  maxRetries?: number;
+  timeoutMs?: number;
+  graphUrl?: string;
+  cloud?: string;
+  apiVersion?: string;
+  allowUnknownHost?: boolean;
+  auth?: string;
+  tenantId?: string;
+  clientId?: string;
+  authorityHost?: string;
+  allowDuplicates?: boolean;
+  allowMdmProperties?: boolean;
+  clearToken?: string;
+  dryRun?: boolean;
+  maxErrors?: string;
+  throttlePriority?: string;
+  logFormat?: string;
+  progress?: boolean;
+  emulator?: boolean;
+  emulatorDevices?: string;
+  name?: string;
+}
+
+/** Flags copied as they are onto the job options (same name). */
+const PLAIN = [
+  'manifest', 'format', 'delimiter', 'encoding', 'results', 'mode', 'batchSize', 'concurrency', 'maxRetries',
+  'timeoutMs', 'graphUrl', 'cloud', 'apiVersion', 'allowUnknownHost', 'auth', 'tenantId', 'clientId',
+  'authorityHost', 'allowDuplicates', 'allowMdmProperties', 'clearToken', 'dryRun', 'throttlePriority',
+  'logFormat', 'progress', 'name',
+] as const;
+
+/**
+ * Merges a job file's fields with the flags given on the command line (flags win). Only flags the
+ * user typed are present in `args` (no yargs defaults), so a job file's value stands unless overridden.
+ */
+export function mergeRunOptions(fromFile: Record<string, unknown>, args: RunArgs): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...fromFile };
+  for (const k of PLAIN) if (args[k] !== undefined) out[k] = args[k];
+  if (args.maxErrors !== undefined) out.maxErrors = /^\d+$/.test(args.maxErrors) ? Number(args.maxErrors) : args.maxErrors;
+  if (args.writeBudget === false) out.writeBudget = false;
+  else if (args.writeBurst !== undefined || args.writeRefill !== undefined) {
+    const current = (typeof out.writeBudget === 'object' && out.writeBudget) || { burst: 3000, refillPerSecond: 20 };
+    out.writeBudget = {
+      ...(current as object),
+      ...(args.writeBurst !== undefined ? { burst: args.writeBurst } : {}),
+      ...(args.writeRefill !== undefined ? { refillPerSecond: args.writeRefill } : {}),
+    };
+  }
+  if (args.emulator || args.emulatorDevices) {
+    out.emulator = { ...((out.emulator as object) ?? {}), ...(args.emulatorDevices ? { devices: args.emulatorDevices } : {}) };
+  }
+  return out;
+}
+
+/** `graph-bulk run [job]`: runs a job from a job file and/or flags. */
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run [job]',
+  describe: 'Run a job: apply a manifest of device updates and write a results file',
+  builder: (y: Argv) =>
+    y
+      .positional('job', { type: 'string', describe: 'Job file (JSON) with the same options as the flags; flags override it' })
+      .option('manifest', { alias: 'm', type: 'string', describe: 'Manifest: .csv, .json (array) or .jsonl' })
+      .option('format', { type: 'string', choices: ['csv', 'json', 'jsonl'], describe: 'Manifest format (default: by extension)' })
+      .option('delimiter', { type: 'string', describe: 'CSV delimiter (default: the sep= line, else detected)' })
+      .option('encoding', { type: 'string', choices: ['utf-8', 'windows-1252'], describe: 'Manifest encoding when there is no BOM' })
+      .option('results', { alias: 'o', type: 'string', describe: 'Results file, .csv or .jsonl (default results/<job>-<UTC time>.csv)' })
+      .option('mode', { type: 'string', choices: ['batch', 'single'], describe: 'batch: PATCHes in $batch requests (default); single: one PATCH per row' })
+      .option('batch-size', { type: 'number', describe: 'PATCH requests per $batch, 1-20 (default 20)' })
+      .option('concurrency', { type: 'number', describe: 'HTTP requests in flight (default 8)' })
+      .option('write-burst', { type: 'number', describe: 'Write budget burst (default 3000, Graph\'s)' })
+      .option('write-refill', { type: 'number', describe: 'Write budget refill, writes per second (default 20, Graph\'s)' })
+      .option('write-budget', { type: 'boolean', describe: 'Pace writes to the budget (--no-write-budget: off; 429s still honoured)' })
+      .option('max-retries', { type: 'number', describe: 'Retries per row for 429/503/504/409/network errors (default 8)' })
+      .option('timeout-ms', { type: 'number', describe: 'Per-request timeout in ms (default 30000)' })
+      .option('graph-url', { type: 'string', describe: 'Graph base URL (default https://graph.microsoft.com); http only for loopback' })
+      .option('cloud', { type: 'string', choices: ['global', 'usgov', 'usgov-dod', 'china'], describe: 'National cloud (default global)' })
+      .option('api-version', { type: 'string', choices: ['v1.0', 'beta'], describe: 'Graph API version (default v1.0)' })
+      .option('allow-unknown-host', { type: 'boolean', describe: 'Allow a --graph-url host that is not a known Graph root' })
+      .option('auth', { type: 'string', choices: [...authKinds], describe: 'Credential (default: DefaultAzureCredential). GRAPH_ACCESS_TOKEN overrides' })
+      .option('tenant-id', { type: 'string', describe: 'Tenant id (default AZURE_TENANT_ID)' })
+      .option('client-id', { type: 'string', describe: 'App (client) id (default AZURE_CLIENT_ID)' })
+      .option('authority-host', { type: 'string', describe: 'Sign-in authority (https); default the cloud\'s' })
+      .option('allow-duplicates', { type: 'boolean', describe: 'Apply several rows for one device in manifest order' })
+      .option('allow-mdm-properties', { type: 'boolean', describe: 'Allow isCompliant / isManaged (Intune or an approved MDM app only)' })
+      .option('clear-token', { type: 'string', describe: 'Cell text that clears an extension attribute (default #clear)' })
+      .option('dry-run', { type: 'boolean', describe: 'Validate and plan every row; send nothing' })
+      .option('max-errors', { type: 'string', describe: 'Abort (exit 2) when failed rows pass N or P%' })
+      .option('throttle-priority', { type: 'string', choices: ['Low', 'Normal', 'High'], describe: 'x-ms-throttle-priority (default Normal)' })
+      .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'Log lines as text or JSON (cron)' })
+      .option('progress', { type: 'boolean', describe: 'Show progress (--no-progress to hide)' })
+      .option('emulator', { type: 'boolean', describe: 'Run against the built-in Graph emulator (rehearsal)' })
+      .option('emulator-devices', { type: 'string', describe: 'Device inventory for the built-in emulator (Graph list JSON)' })
+      .option('name', { type: 'string', describe: 'Job name for the default results file name' }),
+  handler: async (args) => {
+    process.exitCode = await runFromCli(args);
+  },
+};
+
+async function runFromCli(args: RunArgs): Promise<number> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(`\ngraph-bulk: ${sig}: finishing requests in flight; the other rows are recorded as skipped (again to exit at once)\n`);
+      controller.abort();
+      return;
+    }
+    ResultsFile.flushAll();
+    process.stderr.write(`graph-bulk: ${sig} again: exiting now; the results file can be resumed\n`);
+    process.exit(ExitCode.Interrupted);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const fromFile = args.job ? loadJobFile(args.job) : {};
+    const options = mergeRunOptions(fromFile, args);
+    if (options.manifest === undefined) throw new JobError('no manifest: give a job file or --manifest <file>');
+    const summary = await runJob(options as never, { jobFile: args.job, signal: controller.signal });
+    return summary.exitCode;
+  } catch (err) {
+    if (err instanceof JobError) {
+      process.stderr.write(`graph-bulk: ${redactSecrets(err.message)}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`graph-bulk: internal error: ${redactSecrets((err as Error)?.stack ?? String(err))}\n`);
+    return ExitCode.NothingSent;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Microsoft Graph knowledge of graph-bulk, as pure functions: clouds and roots, URLs, headers,
+ * Retry-After, error bodies, JSON batching and retry decisions. See /work/shared/reference/graph-facts.md.
+ */
+export * from './clouds.js';
+export * from './guid.js';
+export * from './urls.js';
+export * from './headers.js';
+export * from './retry-after.js';
+export * from './errors.js';
+export * from './batch.js';
+export * from './retry.js';

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+/**
+ * The options of a graph-bulk job: the same names in a job file (camelCase JSON) and as CLI flags
+ * (kebab-case). Defaults are stated here once; `parseJobOptions` applies them.
+ *
+ * Graph's own limits behind the defaults (see ../shared/reference/graph-facts.md):
+ * - `batchSize` ≤ 20: `$batch` takes at most 20 requests (learn.microsoft.com/en-us/graph/json-batching).
+ * - `writeBudget`: 3,000 writes per 150 s per app per tenant, i.e. a burst of 3,000 and a refill of
+ *   20 writes/s (learn.microsoft.com/en-us/graph/throttling-limits, identity and access service).
+ */
+export const writeBudgetSchema = z
+  .object({
+    /** Writes that may be sent at once from a full budget. */
+    burst: z.number().int().positive(),
+    /** Writes per second added back to the budget. */
+    refillPerSecond: z.number().positive(),
+  })
+  .strict();
+
+/** A write budget: a token bucket of `burst` writes refilled at `refillPerSecond` writes per second. */
+export type WriteBudgetSettings = z.infer<typeof writeBudgetSchema>;
+
+/** Graph's documented app+tenant write budget for devices: 3,000 writes per 150 s. */
+export const GRAPH_WRITE_BUDGET: WriteBudgetSettings = { burst: 3000, refillPerSecond: 20 };
+
+/** Settings of the built-in emulator when a job runs against it (`emulator` option). */
+export const emulatorJobSchema = z
+  .object({
+    /** Device inventory: Graph's list shape `{"value":[…]}` or a JSON array; default a generated one. */
+    devices: z.string().optional(),
+    /** The emulator's own write budget (what "Graph" enforces); default Graph's documented one. */
+    writeBudget: z.union([writeBudgetSchema, z.literal(false)]).optional(),
+    /** Latency added to every request, in ms. */
+    latencyMs: z.number().nonnegative().optional(),
+    /** Seed for the emulator's randomness (response order, faults). */
+    seed: z.number().int().optional(),
+    /** Run as an app-only caller (Graph's non-Windows rule applies). Default true. */
+    appOnly: z.boolean().optional(),
+  })
+  .strict();
+
+const maxErrorsSchema = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?%$|^\d+$/, 'a count (e.g. 100) or a percentage (e.g. 5%)'),
+]);
+
+export const authKinds = [
+  'default',
+  'environment',
+  'client-secret',
+  'client-certificate',
+  'managed-identity',
+  'workload-identity',
+  'azure-cli',
+] as const;
+
+export const jobOptionsSchema = z
+  .object({
+    /** Job name, used in the default results file name. Default: the job file's or manifest's base name. */
+    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+    /** A description for humans; ignored by the tool. */
+    description: z.string().optional(),
+    /** Path of the manifest (CSV, JSON array or JSON Lines). */
+    manifest: z.string().min(1),
+    /** Manifest format; default chosen by the file extension. */
+    format: z.enum(['csv', 'json', 'jsonl']).optional(),
+    /** CSV delimiter; default the `sep=` line, else detected from the header line. */
+    delimiter: z.string().min(1).max(1).optional(),
+    /** Manifest text encoding when there is no BOM: `utf-8` (default) or `windows-1252`. */
+    encoding: z.enum(['utf-8', 'windows-1252']).optional(),
+    /** Results file path (`.csv` or `.jsonl`); default `results/<name>-<UTC time>.csv`. */
+    results: z.string().optional(),
+    /** `batch` (default): PATCHes packed into `$batch` requests; `single`: one PATCH per row. */
+    mode: z.enum(['batch', 'single']).default('batch'),
+    /** PATCH requests per `$batch`, 1–20. Default 20. */
+    batchSize: z.number().int().min(1).max(20).default(20),
+    /** Most HTTP requests in flight at once. Default 8. */
+    concurrency: z.number().int().min(1).max(256).default(8),
+    /** The client-side write budget; `false` turns pacing off (429s still honoured). Default Graph's. */
+    writeBudget: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_WRITE_BUDGET),
+    /** Retries per row after its first attempt (429, 503, 504, 409 concurrency, network errors). Default 8. */
+    maxRetries: z.number().int().min(0).max(100).default(8),
+    /** Per-request timeout in ms. Default 30,000. */
+    timeoutMs: z.number().int().positive().default(30_000),
+    /** Base URL of Graph (scheme and host only). Default the cloud's Graph root. */
+    graphUrl: z.string().optional(),
+    /** National cloud: picks the Graph root and the sign-in authority. Default `global`. */
+    cloud: z.enum(['global', 'usgov', 'usgov-dod', 'china']).default('global'),
+    /** Graph API version. Default `v1.0`. */
+    apiVersion: z.enum(['v1.0', 'beta']).default('v1.0'),
+    /** Allow a `graphUrl` host that is not a known Graph root (tokens would be sent there). Default false. */
+    allowUnknownHost: z.boolean().default(false),
+    /** Sign-in: which @azure/identity credential. Ignored when GRAPH_ACCESS_TOKEN is set. Default `default`. */
+    auth: z.enum(authKinds).default('default'),
+    /** Directory (tenant) id; default AZURE_TENANT_ID. */
+    tenantId: z.string().optional(),
+    /** Application (client) id; default AZURE_CLIENT_ID. */
+    clientId: z.string().optional(),
+    /** Sign-in authority host (https); default the cloud's. */
+    authorityHost: z.string().optional(),
+    /** Several rows for one device: apply them in manifest order instead of marking later ones invalid. */
+    allowDuplicates: z.boolean().default(false),
+    /** Allow the MDM-owned `isCompliant` / `isManaged` columns (only Intune or an approved MDM app may set them). */
+    allowMdmProperties: z.boolean().default(false),
+    /** The cell text that clears an extension attribute (sends JSON null). Default `#clear`. */
+    clearToken: z.string().min(1).default('#clear'),
+    /** Validate and plan every row, send nothing. */
+    dryRun: z.boolean().default(false),
+    /** Abort (exit 2) when failed rows pass this count or percentage of rows attempted, e.g. 100 or "5%". */
+    maxErrors: maxErrorsSchema.optional(),
+    /** `x-ms-throttle-priority` sent with every request. Default `Normal`. */
+    throttlePriority: z.enum(['Low', 'Normal', 'High']).default('Normal'),
+    /** Log lines as text (default) or JSON objects, one per line (for cron). */
+    logFormat: z.enum(['text', 'json']).default('text'),
+    /** Show progress on stderr. Default true. */
+    progress: z.boolean().default(true),
+    /** Run against the built-in emulator started in-process (rehearsal, demo). */
+    emulator: emulatorJobSchema.optional(),
+  })
+  .strict();
+
+/** Job options as written in a job file or given as flags (defaults not yet applied). */
+export type JobOptionsInput = z.input<typeof jobOptionsSchema>;
+/** Job options with every default applied. */
+export type JobOptions = z.output<typeof jobOptionsSchema>;
+
+/**
+ * Parses and validates job options, applying defaults.
+ * @param input job-file fields merged with flags (flags win).
+ * @param source where the options came from, for the error message (e.g. `jobs/demo.json`).
+ * @throws {Error} naming each bad field and why.
+ */
+export function parseJobOptions(input: unknown, source = 'options'): JobOptions {
+  const parsed = jobOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const field = i.path.join('.') || '(top level)';
+      return `${field}: ${i.message}`;
+    });
+    throw new Error(`${source}: invalid job options: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Resolves `maxErrors` against the rows attempted so far.
+ * @returns true when `failed` has passed the threshold (count: failed > n; percentage: failed > p% of
+ *   `attempted`, judged only once at least 20 rows were attempted so one early failure cannot abort).
+ */
+export function maxErrorsExceeded(maxErrors: number | string | undefined, failed: number, attempted: number): boolean {
+  if (maxErrors === undefined) return false;
+  if (typeof maxErrors === 'number') return failed > maxErrors;
+  if (maxErrors.endsWith('%')) {
+    const pct = Number(maxErrors.slice(0, -1));
+    return attempted >= 20 && (failed / attempted) * 100 > pct;
+  }
+  return failed > Number(maxErrors);
+}

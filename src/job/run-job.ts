@@ -1,0 +1,526 @@
+import { basename, extname, isAbsolute, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { createCredential } from '../auth/credentials.js';
+import { credentialTokenSource, staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
+import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
+import { redactSecrets } from '../graph/errors.js';
+import { decideRetry, defaultRetryStrategies, type AttemptOutcome } from '../graph/retry.js';
+import { devicePath } from '../graph/urls.js';
+import { inspectManifest, ManifestError, readManifest, type ManifestInfo } from '../manifest/index.js';
+import { createLogger, type Logger } from '../report/log.js';
+import { Progress } from '../report/progress.js';
+import { ResultsFile, ResultsWriteError } from '../report/results-file.js';
+import { formatSummary, type JobSummary } from '../report/summary.js';
+import { PauseGate } from '../schedule/pause-gate.js';
+import { WorkQueue } from '../schedule/work-queue.js';
+import { WriteBudget } from '../schedule/write-budget.js';
+import { GraphSender, type ExchangeInfo, type ItemOutcome, type SendItem } from '../send/graph-sender.js';
+import type { DeviceUpdate, InvalidRow, ManifestRow, Outcome, RowResult } from '../types.js';
+import { createValidator } from '../validate/index.js';
+import { JobError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+import { maxErrorsExceeded, parseJobOptions, type JobOptions, type JobOptionsInput } from './options.js';
+
+export type { JobSummary } from '../report/summary.js';
+
+/** How a job is run from code: everything that is not a job option. */
+export interface RunContext {
+  /** Folder that relative paths in the options are resolved from. Default: the working directory. */
+  baseDir?: string;
+  /** Environment to read GRAPH_ACCESS_TOKEN and AZURE_* from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Tokens from here instead of GRAPH_ACCESS_TOKEN / @azure/identity (embedding, tests). */
+  tokenSource?: TokenSource;
+  /** Aborting it interrupts the run like SIGINT: no new rows, in-flight finish, the rest `skipped`. */
+  signal?: AbortSignal;
+  /** Where logs, progress and the summary go. Default `process.stderr`. */
+  stderr?: Writable & { isTTY?: boolean };
+  /** Used for the default job name (a job file's base name). */
+  jobFile?: string;
+  /** Now, for the default results file name. */
+  now?: () => Date;
+}
+
+/** Rows whose first finals are all auth/permission failures stop the run after this many (case H06). */
+export const AUTH_FAILURE_STOP = 20;
+
+/** A row on its way: the validated update plus its attempt accounting. */
+interface Work {
+  readonly key: string;
+  readonly update: DeviceUpdate;
+  readonly item: SendItem;
+  /** HTTP attempts made for this row (token-renewal replays included). */
+  attempts: number;
+  /** Whether the one free replay after a 401 was used. */
+  authReplayed: boolean;
+}
+
+interface Stop {
+  reason: string;
+  exitCode: ExitCode;
+  advice?: string;
+}
+
+/**
+ * Runs one job: reads the manifest, validates each row, sends PATCHes (single or `$batch`) paced to
+ * the write budget with retries, and writes exactly one result line per manifest row.
+ *
+ * Resolves with the summary also for rows that failed (exit code 1), an abort (2) or an interrupt (4).
+ * @throws {JobError} when nothing could be sent (exit 3): bad options, a bad manifest header,
+ *   sign-in failure, or a results file that cannot be created.
+ */
+export async function runJob(input: JobOptionsInput, context: RunContext = {}): Promise<JobSummary> {
+  let options: JobOptions;
+  try {
+    options = parseJobOptions(input, context.jobFile ?? 'options');
+  } catch (err) {
+    throw new JobError((err as Error).message);
+  }
+  const run = new JobRun(options, context);
+  return run.run();
+}
+
+class JobRun {
+  readonly #o: JobOptions;
+  readonly #ctx: RunContext;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #stderr: Writable & { isTTY?: boolean };
+  readonly #log: Logger;
+  readonly #started = Date.now();
+  readonly #counts: Record<Outcome, number> = { updated: 0, failed: 0, invalid: 0, skipped: 0, planned: 0 };
+  readonly #byErrorCode: Record<string, number> = {};
+  readonly #gate = new PauseGate();
+  readonly #strategies = defaultRetryStrategies();
+  #queue!: WorkQueue<Work>;
+  #results: ResultsFile | undefined;
+  #sender: GraphSender | undefined;
+  #tokens: TokenManager | undefined;
+  #budget: WriteBudget | undefined;
+  #info: ManifestInfo | undefined;
+  #inflight = 0;
+  #readerDone = false;
+  #readerBlocked = false;
+  #stop: Stop | undefined;
+  #firstSuccess = false;
+  #authFailuresAtStart = 0;
+  #otherFailureSeen = false;
+  #attemptedFinal = 0;
+  #writesSent = 0;
+  #throttled = 0;
+  #retries = 0;
+  #spaceWaiters: Array<() => void> = [];
+  #doneResolve!: () => void;
+  readonly #done = new Promise<void>((r) => (this.#doneResolve = r));
+  #highWater = 0;
+
+  constructor(options: JobOptions, context: RunContext) {
+    this.#o = options;
+    this.#ctx = context;
+    this.#env = context.env ?? process.env;
+    this.#stderr = context.stderr ?? process.stderr;
+    this.#log = createLogger(options.logFormat, this.#stderr);
+  }
+
+  #path(p: string): string {
+    return isAbsolute(p) ? p : resolve(this.#ctx.baseDir ?? process.cwd(), p);
+  }
+
+  async run(): Promise<JobSummary> {
+    const o = this.#o;
+    const manifestPath = this.#path(o.manifest);
+    try {
+      this.#info = await inspectManifest(manifestPath, {
+        format: o.format,
+        delimiter: o.delimiter,
+        encoding: o.encoding,
+        allowMdmProperties: o.allowMdmProperties,
+      });
+    } catch (err) {
+      if (err instanceof ManifestError) throw new JobError(err.message);
+      throw new JobError(`cannot read manifest ${manifestPath}: ${(err as Error).message}`);
+    }
+    const info = this.#info;
+
+    let stopEmulator: (() => Promise<void>) | undefined;
+    try {
+      if (!o.dryRun) stopEmulator = await this.#connect();
+      this.#results = this.#openResults(info);
+      this.#log.info(`job started`, {
+        manifest: manifestPath,
+        rows: info.rowCount,
+        mode: o.dryRun ? 'dry-run' : o.mode,
+        results: this.#results.path,
+        ...(this.#tokens ? { auth: this.#tokens.description } : {}),
+      });
+      const progress = o.progress ? new Progress(() => ({ done: this.#doneRows, total: info.rowCount, throttled429: this.#throttled }), this.#stderr, o.logFormat) : undefined;
+      progress?.start();
+      const onAbort = () => this.#halt({ reason: 'interrupted', exitCode: ExitCode.Interrupted });
+      this.#ctx.signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.#ctx.signal?.aborted) onAbort();
+      try {
+        await Promise.all([this.#readAll(info), this.#done]);
+      } finally {
+        this.#ctx.signal?.removeEventListener('abort', onAbort);
+        progress?.stop();
+        await this.#budget?.stop();
+        this.#results.close();
+      }
+    } finally {
+      await stopEmulator?.();
+    }
+    const summary = this.#summary();
+    this.#stderr.write(this.#o.logFormat === 'json' ? JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'summary', ...summary }) + '\n' : formatSummary(summary));
+    return summary;
+  }
+
+  get #doneRows(): number {
+    const c = this.#counts;
+    return c.updated + c.failed + c.invalid + c.skipped + c.planned;
+  }
+
+  /** Sets up Graph root, tokens, sender and budget; takes one token so sign-in problems stop here. */
+  async #connect(): Promise<(() => Promise<void>) | undefined> {
+    const o = this.#o;
+    let graphUrl = o.graphUrl;
+    let tokenSource = this.#ctx.tokenSource;
+    let stopEmulator: (() => Promise<void>) | undefined;
+    if (o.emulator) {
+      const { startEmulator } = await import('../emulator/index.js');
+      const emu = await startEmulator({
+        devices: o.emulator.devices ? this.#path(o.emulator.devices) : undefined,
+        writeBudget: o.emulator.writeBudget,
+        latencyMs: o.emulator.latencyMs,
+        seed: o.emulator.seed,
+        appOnly: o.emulator.appOnly,
+      });
+      graphUrl = emu.url;
+      tokenSource ??= staticTokenSource(emu.token, 'built-in emulator token');
+      stopEmulator = () => emu.stop();
+      this.#log.info(`running against the built-in Graph emulator at ${emu.url}`);
+    }
+    let graphRoot: string;
+    try {
+      graphRoot = resolveGraphRoot({ graphUrl, cloud: o.cloud, allowHost: o.allowUnknownHost });
+    } catch (err) {
+      await stopEmulator?.();
+      throw new JobError((err as Error).message);
+    }
+    if (!tokenSource) {
+      const envToken = this.#env.GRAPH_ACCESS_TOKEN;
+      if (envToken) tokenSource = staticTokenSource(envToken.trim());
+      else {
+        try {
+          const credential = createCredential({
+            auth: o.auth,
+            tenantId: o.tenantId,
+            clientId: o.clientId,
+            authorityHost: o.authorityHost,
+            defaultAuthorityHost: CLOUDS[o.cloud].authorityHost,
+            env: this.#env,
+          });
+          tokenSource = credentialTokenSource(credential, tokenScope(graphRoot), `@azure/identity ${o.auth}`);
+        } catch (err) {
+          await stopEmulator?.();
+          throw err instanceof JobError ? err : new JobError(`sign-in setup failed: ${redactSecrets((err as Error).message)}`);
+        }
+      }
+    }
+    this.#tokens = new TokenManager(tokenSource);
+    try {
+      await this.#tokens.current();
+    } catch (err) {
+      await stopEmulator?.();
+      throw new JobError(`sign-in failed (${tokenSource.description}): ${redactSecrets((err as Error).message)}`);
+    }
+    this.#sender = new GraphSender({
+      graphRoot,
+      apiVersion: o.apiVersion,
+      tokens: this.#tokens,
+      timeoutMs: o.timeoutMs,
+      throttlePriority: o.throttlePriority,
+    });
+    if (o.writeBudget) this.#budget = new WriteBudget(o.writeBudget);
+    return stopEmulator;
+  }
+
+  #openResults(info: ManifestInfo): ResultsFile {
+    const o = this.#o;
+    const name = o.name ?? basename(this.#ctx.jobFile ?? info.path, extname(this.#ctx.jobFile ?? info.path));
+    const stamp = (this.#ctx.now?.() ?? new Date()).toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const path = o.results ? this.#path(o.results) : this.#path(`results/${name}-${stamp}.csv`);
+    try {
+      return ResultsFile.create(path, { manifestColumns: info.columns });
+    } catch (err) {
+      throw new JobError((err as Error).message);
+    }
+  }
+
+  /** Reads and validates every row; invalid rows are recorded at once, valid ones queued. */
+  async #readAll(info: ManifestInfo): Promise<void> {
+    const o = this.#o;
+    const batchSize = o.mode === 'batch' ? Math.min(o.batchSize, this.#budget?.burst ?? 20) : 1;
+    this.#highWater = Math.max(256, o.concurrency * batchSize * 4);
+    this.#queue = new WorkQueue<Work>(() => this.#pump());
+    const validate = createValidator({
+      keyType: info.keyType,
+      allowDuplicates: o.allowDuplicates,
+      allowMdmProperties: o.allowMdmProperties,
+      clearToken: o.clearToken,
+    });
+    try {
+      for await (const row of readManifest(info, { format: o.format, delimiter: o.delimiter, encoding: o.encoding, allowMdmProperties: o.allowMdmProperties })) {
+        if (this.#stop) {
+          this.#record(this.#skippedFor(row));
+          continue;
+        }
+        const checked = validate(row);
+        if (isInvalid(checked)) {
+          this.#record({ ...base(checked.row, checked.key, checked.keyType, checked.columns), outcome: 'invalid', errorMessage: checked.message, attempts: 0 });
+          continue;
+        }
+        if (o.dryRun) {
+          const path = devicePath(checked.key, checked.keyType);
+          this.#record({
+            ...base(checked.row, checked.key, checked.keyType, checked.columns),
+            outcome: 'planned',
+            errorMessage: [`PATCH ${path} ${JSON.stringify(checked.body)}`, ...checked.notes].join('; '),
+            attempts: 0,
+          });
+          continue;
+        }
+        this.#queue.push({
+          key: checked.key,
+          update: checked,
+          item: { id: String(checked.row), path: devicePath(checked.key, checked.keyType), body: checked.body },
+          attempts: 0,
+          authReplayed: false,
+        });
+        while (this.#queue.outstanding >= this.#highWater && !this.#stop) {
+          this.#readerBlocked = true;
+          this.#pump();
+          await new Promise<void>((r) => this.#spaceWaiters.push(r));
+        }
+        this.#readerBlocked = false;
+      }
+    } catch (err) {
+      if (err instanceof ResultsWriteError) this.#halt({ reason: err.message, exitCode: ExitCode.NothingSent });
+      else if (err instanceof ManifestError) this.#halt({ reason: err.message, exitCode: ExitCode.Aborted, advice: 'fix the manifest and resume' });
+      else throw err;
+    } finally {
+      this.#readerDone = true;
+      this.#pump();
+      this.#checkDone();
+    }
+  }
+
+  #skippedFor(row: ManifestRow): Omit<RowResult, 'finishedAt'> {
+    const keyField = row.fields.id !== undefined ? 'id' : row.fields.deviceId !== undefined ? 'deviceId' : '';
+    const key = keyField ? String(row.fields[keyField] ?? '').trim() : '';
+    return { ...base(row.row, key, keyField, row.columns), outcome: 'skipped', errorMessage: `not attempted: ${this.#stop!.reason}`, attempts: 0 };
+  }
+
+  /** Sends ready rows while there is room in flight: one PATCH or one `$batch` per unit. */
+  #pump(): void {
+    if (this.#stop || !this.#sender) return;
+    const batch = this.#o.mode === 'batch';
+    const size = batch ? Math.min(this.#o.batchSize, this.#budget?.burst ?? 20) : 1;
+    // Until one row has succeeded, one request at a time: a broken sign-in or permission costs one request, not a flood.
+    const limit = this.#firstSuccess ? this.#o.concurrency : 1;
+    while (this.#inflight < limit && this.#queue.readyCount > 0) {
+      if (this.#queue.readyCount < size && !this.#readerDone && !this.#readerBlocked) break;
+      const works = this.#queue.take(size);
+      this.#inflight++;
+      void this.#dispatch(works, batch).finally(() => {
+        this.#inflight--;
+        this.#pump();
+        this.#checkDone();
+      });
+    }
+  }
+
+  async #dispatch(works: Work[], batch: boolean): Promise<void> {
+    const send = async () => {
+      await this.#gate.wait();
+      if (this.#stop) return undefined;
+      if (this.#results?.error) {
+        this.#halt({ reason: this.#results.error.message, exitCode: ExitCode.NothingSent });
+        return undefined;
+      }
+      for (const w of works) w.attempts++;
+      this.#writesSent += works.length;
+      if (batch) return this.#sender!.batch(works.map((w) => w.item));
+      const { outcome, info } = await this.#sender!.single(works[0]!.item);
+      return { outcomes: new Map([[works[0]!.item.id, outcome]]), info };
+    };
+    let sent: Awaited<ReturnType<typeof send>>;
+    try {
+      sent = this.#budget ? await this.#budget.schedule(works.length, send) : await send();
+    } catch {
+      sent = undefined; // the budget was stopped with this unit still waiting
+    }
+    if (!sent) {
+      for (const w of works) this.#finishSkipped(w);
+      return;
+    }
+    this.#handle(works, sent.outcomes, sent.info);
+  }
+
+  /** Decides each row's fate from its outcome: final result, token renewal, or a retry after a delay. */
+  #handle(works: Work[], outcomes: Map<string, ItemOutcome>, info: ExchangeInfo): void {
+    if (info.throttleLimitPercentage !== undefined && this.#budget) {
+      // Graph says usage passed 80 % of the budget: slow the refill before 429s come.
+      this.#budget.rateFactor = info.throttleLimitPercentage >= 1 ? 0.5 : 0.9;
+    } else if (this.#budget && this.#budget.rateFactor < 1) {
+      this.#budget.rateFactor = this.#budget.rateFactor + 0.02;
+    }
+    // After a 429 in a batch, the throttled rows all wait for the longest inner Retry-After.
+    let longest = 0;
+    for (const o of outcomes.values()) if (o.status === 429 && o.retryAfterMs !== undefined) longest = Math.max(longest, o.retryAfterMs);
+    const now = Date.now();
+    let throttledNow = false;
+    for (const w of works) {
+      const outcome = outcomes.get(w.item.id) ?? { status: 502, errorCode: 'MissingBatchResponse' };
+      if (outcome.status === 429) {
+        this.#throttled++;
+        throttledNow = true;
+        if (longest > 0) outcome.retryAfterMs = longest;
+      }
+      if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
+        this.#firstSuccess = true;
+        this.#finish(w, { outcome: 'updated', httpStatus: outcome.status, requestId: outcome.requestId, errorMessage: w.update.notes.join('; ') || undefined });
+        continue;
+      }
+      if (outcome.status === 401 && !w.authReplayed && !this.#stop) {
+        w.authReplayed = true;
+        void this.#tokens!.renew(info.token).catch(() => undefined);
+        this.#queue.retryLater(w, 0);
+        continue;
+      }
+      const attemptOutcome: AttemptOutcome = {
+        status: outcome.status,
+        errorCode: outcome.errorCode,
+        networkError: outcome.networkError,
+        retryAfterMs: outcome.retryAfterMs,
+      };
+      const counted = w.attempts - (w.authReplayed ? 1 : 0);
+      const decision = decideRetry(attemptOutcome, counted, this.#o.maxRetries, this.#strategies);
+      if ('final' in decision) {
+        this.#finishFailed(w, outcome, decision.reason);
+        continue;
+      }
+      if (this.#stop) {
+        this.#finishSkipped(w, outcome);
+        continue;
+      }
+      this.#retries++;
+      if (decision.throttled) {
+        this.#gate.pauseUntil(now + decision.retryAfterInMs);
+      }
+      this.#queue.retryLater(w, decision.retryAfterInMs);
+    }
+    if (throttledNow) void this.#budget?.drain();
+  }
+
+  #finishFailed(w: Work, outcome: ItemOutcome, reason: string): void {
+    const code = outcome.errorCode ?? (outcome.networkError ? `network:${outcome.networkError}` : undefined);
+    let message = outcome.errorMessage ?? reason;
+    if (outcome.status === 404 && outcome.errorCode === 'Request_ResourceNotFound') {
+      message += w.update.keyType === 'deviceId'
+        ? ' Hint: no device has this deviceId; if the value is the device\'s object id, put it in an "id" column instead.'
+        : ' Hint: no device has this object id; if the value is the device\'s deviceId, put it in a "deviceId" column instead.';
+    }
+    if (!/retries exhausted/.test(message) && /retries exhausted/.test(reason)) message = `${message} (${reason})`;
+    this.#finish(w, { outcome: 'failed', httpStatus: outcome.status, errorCode: code, errorMessage: message, requestId: outcome.requestId });
+    this.#byErrorCode[code ?? `HTTP${outcome.status}`] = (this.#byErrorCode[code ?? `HTTP${outcome.status}`] ?? 0) + 1;
+
+    const authFailure = outcome.status === 401 || (outcome.status === 403 && outcome.errorCode === 'Authorization_RequestDenied');
+    if (!authFailure) this.#otherFailureSeen = true;
+    if (authFailure && !this.#firstSuccess && !this.#otherFailureSeen && ++this.#authFailuresAtStart >= AUTH_FAILURE_STOP) {
+      this.#halt({
+        reason: `the first ${AUTH_FAILURE_STOP} rows attempted all failed with ${outcome.status} ${outcome.errorCode ?? ''}`.trim(),
+        exitCode: ExitCode.Aborted,
+        advice: outcome.status === 401
+          ? 'Graph rejects the token even after renewal: check the tenant, the app registration and that the token is for Microsoft Graph ({graph-root}/.default).'
+          : 'the app lacks permission: grant the application permission Device.ReadWrite.All (or Directory.ReadWrite.All) with admin consent; accountEnabled also needs Cloud Device Administrator or higher; isCompliant/isManaged only Intune or an approved MDM app.',
+      });
+      return;
+    }
+    if (maxErrorsExceeded(this.#o.maxErrors, this.#counts.failed, this.#attemptedFinal)) {
+      this.#halt({ reason: `failed rows passed --max-errors ${this.#o.maxErrors} (${this.#counts.failed} failed)`, exitCode: ExitCode.Aborted });
+    }
+  }
+
+  #finishSkipped(w: Work, last?: ItemOutcome): void {
+    const reason = this.#stop?.reason ?? 'stopped';
+    const lastText = last ? `; last attempt: ${last.status ?? last.networkError} ${last.errorCode ?? ''}`.trimEnd() : '';
+    this.#finish(w, { outcome: 'skipped', errorMessage: `not completed: ${reason}${lastText}` });
+  }
+
+  #finish(w: Work, r: Pick<RowResult, 'outcome'> & Partial<RowResult>): void {
+    if (r.outcome === 'updated' || r.outcome === 'failed') this.#attemptedFinal++;
+    this.#record({ ...base(w.update.row, w.update.key, w.update.keyType, w.update.columns), attempts: w.attempts, ...r });
+    this.#queue.complete(w);
+    const waiters = this.#spaceWaiters;
+    if (waiters.length && this.#queue.outstanding < this.#highWater) {
+      this.#spaceWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  #record(r: Omit<RowResult, 'finishedAt'>): void {
+    this.#counts[r.outcome]++;
+    try {
+      this.#results!.write({ ...r, finishedAt: new Date().toISOString() });
+    } catch (err) {
+      this.#halt({ reason: (err as Error).message, exitCode: ExitCode.NothingSent, advice: 'free disk space or fix permissions, then resume from this results file' });
+    }
+  }
+
+  /** Stops the run: no new sends; queued rows become `skipped`; in-flight requests finish. */
+  #halt(stop: Stop): void {
+    if (this.#stop) return;
+    this.#stop = stop;
+    this.#log.warn(`stopping: ${stop.reason}`);
+    for (const w of this.#queue?.drain() ?? []) {
+      this.#record({ ...base(w.update.row, w.update.key, w.update.keyType, w.update.columns), outcome: 'skipped', errorMessage: `not completed: ${stop.reason}`, attempts: w.attempts });
+    }
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    this.#gate.release();
+    void this.#budget?.stop();
+    this.#checkDone();
+  }
+
+  #checkDone(): void {
+    if (this.#readerDone && this.#inflight === 0 && (this.#queue?.outstanding ?? 0) === 0) this.#doneResolve();
+  }
+
+  #summary(): JobSummary {
+    const wallMs = Date.now() - this.#started;
+    const c = this.#counts;
+    let exitCode: number = ExitCode.Ok;
+    if (c.failed > 0 || c.invalid > 0) exitCode = ExitCode.RowErrors;
+    if (this.#stop) exitCode = this.#stop.exitCode;
+    return {
+      exitCode,
+      resultsPath: this.#results?.path,
+      rows: this.#doneRows,
+      byOutcome: { ...c },
+      byErrorCode: { ...this.#byErrorCode },
+      wallMs,
+      writesSent: this.#writesSent,
+      writesPerSecond: wallMs > 0 ? (this.#writesSent * 1000) / wallMs : 0,
+      throttled429: this.#throttled,
+      retries: this.#retries,
+      stoppedReason: this.#stop?.reason,
+      advice: this.#stop?.advice,
+    };
+  }
+}
+
+function base(row: number, key: string, keyType: RowResult['keyType'], columns: Record<string, string>) {
+  return { row, key, keyType, columns };
+}
+
+function isInvalid(x: DeviceUpdate | InvalidRow): x is InvalidRow {
+  return 'message' in x;
+}

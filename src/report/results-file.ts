@@ -1,0 +1,186 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import type { RowResult } from '../types.js';
+
+/** The results file's own columns, in order; the manifest's columns follow them. */
+export const RESULT_COLUMNS = [
+  'row',
+  'key',
+  'keyType',
+  'outcome',
+  'httpStatus',
+  'errorCode',
+  'errorMessage',
+  'attempts',
+  'requestId',
+  'finishedAt',
+] as const;
+
+/** Results file format: CSV (default) or JSON Lines, chosen by the file extension. */
+export type ResultsFormat = 'csv' | 'jsonl';
+
+/** Options of {@link ResultsFile.create}. */
+export interface ResultsFileOptions {
+  /** The manifest's own column names, in order, appended after {@link RESULT_COLUMNS}. */
+  manifestColumns: readonly string[];
+  /** Default: `jsonl` for a `.jsonl` path, else `csv`. */
+  format?: ResultsFormat;
+  /** How often buffered lines are written out, in ms. Default 200. A crash loses at most this much. */
+  flushIntervalMs?: number;
+}
+
+/** The results file could not be written (disk full, permissions). No further request may be sent. */
+export class ResultsWriteError extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`cannot write the results file ${path}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'ResultsWriteError';
+  }
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * Makes a cell safe to open in Excel: a value that starts with `=`, `+`, `-`, `@`, tab or CR would be
+ * read as a formula, so it gets a leading apostrophe (Excel shows the text as written).
+ */
+export function neutraliseCell(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/**
+ * The per-row results file: exactly one line per manifest row, appended as each row finishes.
+ * Lines are buffered and written every `flushIntervalMs` and on {@link flush}/{@link close}, so a
+ * kill -9 leaves a readable file that lacks at most the last lines (those rows run again on resume).
+ * The file is created for its owner only (mode 0600) and never overwrites an existing file.
+ */
+export class ResultsFile {
+  static readonly #open = new Set<ResultsFile>();
+
+  /** Flushes every open results file now (for a second Ctrl-C that exits at once). */
+  static flushAll(): void {
+    for (const f of ResultsFile.#open) f.flush();
+  }
+
+  readonly path: string;
+  readonly format: ResultsFormat;
+  #fd: number;
+  #buffer: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #error: ResultsWriteError | undefined;
+  #count = 0;
+  readonly #manifestColumns: readonly string[];
+
+  private constructor(path: string, fd: number, options: ResultsFileOptions) {
+    this.path = path;
+    this.#fd = fd;
+    this.format = options.format ?? (extname(path).toLowerCase() === '.jsonl' ? 'jsonl' : 'csv');
+    this.#manifestColumns = options.manifestColumns;
+    if (this.format === 'csv') {
+      this.#buffer.push(stringify([[...RESULT_COLUMNS, ...this.#manifestColumns]]));
+    }
+    this.flush();
+    ResultsFile.#open.add(this);
+    this.#timer = setInterval(() => this.flush(), options.flushIntervalMs ?? 200);
+    this.#timer.unref();
+  }
+
+  /**
+   * Creates the results file (and its folder), owner-only.
+   * @throws {ResultsWriteError} when the file exists already or cannot be created.
+   */
+  static create(path: string, options: ResultsFileOptions): ResultsFile {
+    let fd: number;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      fd = openSync(path, 'wx', 0o600);
+    } catch (err) {
+      throw new ResultsWriteError(path, err);
+    }
+    return new ResultsFile(path, fd, options);
+  }
+
+  /** Result lines written (or buffered) so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The write error that stopped this file, if any. */
+  get error(): ResultsWriteError | undefined {
+    return this.#error;
+  }
+
+  /**
+   * Appends one row's result.
+   * @throws {ResultsWriteError} once the file has failed: the caller must stop sending.
+   */
+  write(result: RowResult): void {
+    if (this.#error) throw this.#error;
+    this.#buffer.push(this.format === 'csv' ? this.#csvLine(result) : this.#jsonLine(result));
+    this.#count++;
+    if (this.#buffer.length >= 512) this.flush();
+    if (this.#error) throw this.#error;
+  }
+
+  /** Writes buffered lines to disk now. Errors are kept in {@link error}, not thrown. */
+  flush(): void {
+    if (this.#buffer.length === 0 || this.#error || this.#fd < 0) return;
+    const text = this.#buffer.join('');
+    this.#buffer = [];
+    try {
+      writeSync(this.#fd, text);
+    } catch (err) {
+      this.#error = new ResultsWriteError(this.path, err);
+    }
+  }
+
+  /** Flushes, syncs to disk and closes. Safe to call twice. */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.flush();
+    ResultsFile.#open.delete(this);
+    if (this.#fd >= 0) {
+      try {
+        fsyncSync(this.#fd);
+      } catch {
+        /* a sync failure after a successful write leaves the data in the page cache */
+      }
+      closeSync(this.#fd);
+      this.#fd = -1;
+    }
+  }
+
+  #values(r: RowResult): Array<string | number> {
+    return [
+      r.row,
+      r.key,
+      r.keyType,
+      r.outcome,
+      r.httpStatus ?? '',
+      r.errorCode ?? '',
+      r.errorMessage ?? '',
+      r.attempts,
+      r.requestId ?? '',
+      r.finishedAt,
+      ...this.#manifestColumns.map((c) => r.columns[c] ?? ''),
+    ];
+  }
+
+  #csvLine(r: RowResult): string {
+    const values = this.#values(r).map((v) => (typeof v === 'string' ? neutraliseCell(v) : v));
+    return stringify([values]);
+  }
+
+  #jsonLine(r: RowResult): string {
+    const record: Record<string, string | number> = {};
+    const values = this.#values(r);
+    [...RESULT_COLUMNS, ...this.#manifestColumns].forEach((name, i) => {
+      record[name] = values[i]!;
+    });
+    return JSON.stringify(record) + '\n';
+  }
+}

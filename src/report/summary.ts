@@ -1,0 +1,50 @@
+import type { Outcome } from '../types.js';
+
+/**
+ * What a finished (or stopped) job reports. Times in ms; rates per second.
+ */
+export interface JobSummary {
+  /** The process exit code this run maps to (see ExitCode). */
+  exitCode: number;
+  /** Path of the results file (undefined when the run stopped before creating it). */
+  resultsPath?: string;
+  /** Manifest data rows. */
+  rows: number;
+  /** Rows by outcome. */
+  byOutcome: Record<Outcome, number>;
+  /** Failed rows by Graph error code (or network error kind). */
+  byErrorCode: Record<string, number>;
+  /** Wall time of the run, ms. */
+  wallMs: number;
+  /** PATCH requests sent (each inner request of a `$batch` counts), including retries. */
+  writesSent: number;
+  /** Writes per second over the wall time. */
+  writesPerSecond: number;
+  /** 429 responses received (outer and inner). */
+  throttled429: number;
+  /** Retries made (not counting token-renewal replays). */
+  retries: number;
+  /** Why the run stopped early, if it did. */
+  stoppedReason?: string;
+  /** Advice for the admin (what to fix), if any. */
+  advice?: string;
+}
+
+/** Formats the end-of-run summary for stderr: outcomes, error codes, time, rate, 429s. */
+export function formatSummary(s: JobSummary): string {
+  const outcomes = (Object.entries(s.byOutcome) as Array<[Outcome, number]>)
+    .filter(([, n]) => n > 0)
+    .map(([o, n]) => `${o} ${n}`)
+    .join(', ');
+  const lines = [
+    `graph-bulk: ${s.rows} rows: ${outcomes || 'none'}`,
+    `  wall time ${(s.wallMs / 1000).toFixed(1)} s, ${s.writesSent} writes sent (${s.writesPerSecond.toFixed(1)}/s), ${s.retries} retries, ${s.throttled429} 429s received`,
+  ];
+  const codes = Object.entries(s.byErrorCode).sort((a, b) => b[1] - a[1]);
+  if (codes.length) lines.push(`  failed by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  if (s.stoppedReason) lines.push(`  stopped: ${s.stoppedReason}`);
+  if (s.advice) lines.push(`  what to do: ${s.advice}`);
+  if (s.resultsPath) lines.push(`  results file: ${s.resultsPath}`);
+  lines.push(`  exit code ${s.exitCode}`);
+  return lines.join('\n') + '\n';
+}

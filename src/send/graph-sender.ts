@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenManager } from '../auth/token-source.js';
+import { buildBatchBody, parseBatchResponse, type BatchItem } from '../graph/batch.js';
+import { parseGraphError, redactSecrets } from '../graph/errors.js';
+import { getHeader } from '../graph/headers.js';
+import { parseRetryAfterMs, parseThrottleLimitPercentage } from '../graph/retry-after.js';
+import { batchUrl, versionRoot, type ApiVersion } from '../graph/urls.js';
+import type { DevicePatchBody } from '../types.js';
+import { sendHttp, type HttpResult } from './http.js';
+
+/** One PATCH to send: `id` is a synthetic id (the row number), `path` a relative device path. */
+export interface SendItem {
+  id: string;
+  path: string;
+  body: DevicePatchBody;
+}
+
+/**
+ * The outcome of one attempt for one item. `status` is undefined for a network error.
+ * `retryAfterMs` is the `Retry-After` that applies to it (inner, else outer), in ms.
+ */
+export interface ItemOutcome {
+  status?: number;
+  errorCode?: string;
+  errorMessage?: string;
+  requestId?: string;
+  networkError?: 'timeout' | 'reset' | 'refused' | 'other';
+  retryAfterMs?: number;
+}
+
+/** What one HTTP exchange told us beyond the items' outcomes. */
+export interface ExchangeInfo {
+  /** The bearer token that was sent (to renew it once on a 401). Never logged. */
+  token: string;
+  /** Outer HTTP status; undefined on a network error. */
+  outerStatus?: number;
+  /** `x-ms-throttle-limit-percentage` (0.8–1.8) when Graph sent it. */
+  throttleLimitPercentage?: number;
+}
+
+/** Options of {@link GraphSender}. */
+export interface GraphSenderOptions {
+  /** Graph root, e.g. `https://graph.microsoft.com` (no trailing slash). */
+  graphRoot: string;
+  apiVersion: ApiVersion;
+  tokens: TokenManager;
+  /** Per-request timeout, ms. */
+  timeoutMs: number;
+  /** `x-ms-throttle-priority`: Low | Normal | High. */
+  throttlePriority: string;
+  /** Clock, epoch ms (for HTTP-date Retry-After). */
+  now?: () => number;
+}
+
+/**
+ * Sends device PATCHes to Graph, one per request or packed into `$batch`, and turns every answer into
+ * a per-item outcome. It decides nothing about retries: the job does, from these outcomes.
+ * Sources: learn.microsoft.com/en-us/graph/api/device-update, /graph/json-batching, /graph/throttling.
+ */
+export class GraphSender {
+  readonly #root: string;
+  readonly #batchUrl: string;
+  readonly #now: () => number;
+
+  constructor(private readonly options: GraphSenderOptions) {
+    this.#root = versionRoot(options.graphRoot, options.apiVersion);
+    this.#batchUrl = batchUrl(options.graphRoot, options.apiVersion);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Sends one `PATCH {root}/{path}`. */
+  async single(item: SendItem): Promise<{ outcome: ItemOutcome; info: ExchangeInfo }> {
+    const token = await this.options.tokens.current();
+    const res = await sendHttp({
+      method: 'PATCH',
+      url: this.#root + item.path,
+      headers: this.#headers(token),
+      body: item.body,
+      timeoutMs: this.options.timeoutMs,
+    });
+    if (!res.ok) return { outcome: { networkError: res.networkError, errorMessage: res.message }, info: { token } };
+    return { outcome: this.#outcomeOf(res.status, res.json ?? res.text, res.headers), info: this.#info(token, res) };
+  }
+
+  /**
+   * Sends up to 20 PATCHes in one `POST {root}/$batch` and matches the responses by id, in any order.
+   * A non-200 outer status, a network error or an unreadable body applies to every item; an item with
+   * no inner response is reported as a 500-class failure so it is retried.
+   */
+  async batch(items: readonly SendItem[]): Promise<{ outcomes: Map<string, ItemOutcome>; info: ExchangeInfo }> {
+    const token = await this.options.tokens.current();
+    const batchItems: BatchItem[] = items.map((i) => ({ id: i.id, method: 'PATCH', url: i.path, body: i.body }));
+    const res = await sendHttp({
+      method: 'POST',
+      url: this.#batchUrl,
+      headers: this.#headers(token),
+      body: buildBatchBody(batchItems),
+      timeoutMs: this.options.timeoutMs,
+    });
+    const outcomes = new Map<string, ItemOutcome>();
+    const all = (o: ItemOutcome) => {
+      for (const i of items) outcomes.set(i.id, o);
+    };
+    if (!res.ok) {
+      all({ networkError: res.networkError, errorMessage: res.message });
+      return { outcomes, info: { token } };
+    }
+    const info = this.#info(token, res);
+    if (res.status !== 200) {
+      all(this.#outcomeOf(res.status, res.json ?? res.text, res.headers));
+      return { outcomes, info };
+    }
+    let parsed: ReturnType<typeof parseBatchResponse>;
+    try {
+      parsed = parseBatchResponse(res.json, items.map((i) => i.id));
+    } catch (err) {
+      all({ status: 502, errorCode: 'BadBatchResponse', errorMessage: redactSecrets((err as Error).message) });
+      return { outcomes, info };
+    }
+    const outerRequestId = getHeader(res.headers, 'request-id');
+    for (const item of items) {
+      const inner = parsed.byId.get(item.id);
+      if (!inner) {
+        outcomes.set(item.id, {
+          status: 502,
+          errorCode: 'MissingBatchResponse',
+          errorMessage: 'the $batch response had no entry for this request',
+          requestId: outerRequestId,
+        });
+        continue;
+      }
+      const outcome = this.#outcomeOf(inner.status, inner.body, inner.headers);
+      outcome.requestId ??= outerRequestId;
+      outcomes.set(item.id, outcome);
+    }
+    return { outcomes, info };
+  }
+
+  #headers(token: string): Record<string, string> {
+    return {
+      Authorization: `Bearer ${token}`,
+      'client-request-id': randomUUID(),
+      'x-ms-throttle-priority': this.options.throttlePriority,
+      'User-Agent': 'graph-bulk',
+      Accept: 'application/json',
+    };
+  }
+
+  #info(token: string, res: Extract<HttpResult, { ok: true }>): ExchangeInfo {
+    return {
+      token,
+      outerStatus: res.status,
+      throttleLimitPercentage: parseThrottleLimitPercentage(getHeader(res.headers, 'x-ms-throttle-limit-percentage')),
+    };
+  }
+
+  #outcomeOf(status: number, body: unknown, headers: Headers | Record<string, string>): ItemOutcome {
+    const requestId = getHeader(headers, 'request-id');
+    if (status >= 200 && status < 300) return { status, requestId };
+    const err = parseGraphError(status, body, headers);
+    return {
+      status,
+      errorCode: err.code,
+      errorMessage: redactSecrets(err.message),
+      requestId: err.requestId ?? requestId,
+      retryAfterMs: parseRetryAfterMs(getHeader(headers, 'retry-after'), this.#now()),
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { mergeRunOptions } from '../../src/cli/run-command.js';
+import { GRAPH_WRITE_BUDGET, maxErrorsExceeded, parseJobOptions } from '../../src/job/options.js';
+
+describe('job options', () => {
+  it('applies the documented defaults', () => {
+    const o = parseJobOptions({ manifest: 'm.csv' });
+    expect(o).toMatchObject({ mode: 'batch', batchSize: 20, maxRetries: 8, cloud: 'global', apiVersion: 'v1.0', clearToken: '#clear' });
+    expect(o.writeBudget).toEqual(GRAPH_WRITE_BUDGET);
+  });
+
+  it('names every bad field', () => {
+    expect(() => parseJobOptions({ manifest: 'm.csv', batchSize: 25, mode: 'turbo' }, 'jobs/x.json')).toThrow(
+      /jobs\/x\.json: invalid job options: .*batchSize.*mode|jobs\/x\.json: invalid job options: .*mode.*batchSize/,
+    );
+    expect(() => parseJobOptions({ manifest: 'm.csv', shell: 'rm -rf /' })).toThrow(/shell|Unrecognized/);
+  });
+
+  it('maxErrors: a count or a percentage of rows attempted', () => {
+    expect(maxErrorsExceeded(undefined, 1000, 1000)).toBe(false);
+    expect(maxErrorsExceeded(10, 10, 100)).toBe(false);
+    expect(maxErrorsExceeded(10, 11, 100)).toBe(true);
+    expect(maxErrorsExceeded('5%', 6, 100)).toBe(true);
+    expect(maxErrorsExceeded('5%', 5, 100)).toBe(false);
+    expect(maxErrorsExceeded('5%', 3, 10)).toBe(false); // too few rows to judge
+  });
+
+  it('flags override the job file; untyped flags leave it alone', () => {
+    const merged = mergeRunOptions({ manifest: '/jobs/m.csv', mode: 'single', writeBudget: { burst: 100, refillPerSecond: 5 } }, { writeRefill: 10, concurrency: 4 });
+    expect(merged).toMatchObject({ manifest: '/jobs/m.csv', mode: 'single', concurrency: 4, writeBudget: { burst: 100, refillPerSecond: 10 } });
+    expect(mergeRunOptions({ manifest: 'x' }, { writeBudget: false }).writeBudget).toBe(false);
+  });
+});
