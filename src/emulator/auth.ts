@@ -1,0 +1,68 @@
+/**
+ * Bearer-token acceptance for the emulator (graph-facts.md §4: 401 `InvalidAuthenticationToken`,
+ * "Lifetime validation failed, the token is expired." when a token outlives its lifetime).
+ * Pure bookkeeping: the clock is passed in (ms since the epoch).
+ */
+import { randomBytes } from 'node:crypto';
+import { GraphErrors, type GraphErrorSpec } from './errors.js';
+
+interface TokenRecord {
+  /** ms since the epoch after which the token is expired; `undefined` = never. */
+  expiresAt: number | undefined;
+  /** Generation at issue time; tokens older than the current revocation generation are dead. */
+  generation: number;
+}
+
+/** Creates an opaque token string (JWT-looking, three base64url parts). */
+export function newTokenString(): string {
+  const part = (n: number) => randomBytes(n).toString('base64url');
+  return `eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.${part(24)}.${part(16)}`;
+}
+
+/** The set of tokens the emulator accepts. */
+export class TokenStore {
+  private readonly tokens = new Map<string, TokenRecord>();
+  private generation = 0;
+  /** Default lifetime (ms) for tokens issued without one; `undefined` = never expire. */
+  defaultLifetimeMs: number | undefined;
+
+  constructor(defaultLifetimeMs: number | undefined) {
+    this.defaultLifetimeMs = defaultLifetimeMs;
+  }
+
+  /**
+   * Accepts `token` (or a new random one) from `now` for `lifetimeMs` (default: the store's
+   * default lifetime). Returns the token string.
+   */
+  issue(now: number, lifetimeMs: number | undefined = this.defaultLifetimeMs, token: string = newTokenString()): string {
+    this.tokens.set(token, {
+      expiresAt: lifetimeMs === undefined ? undefined : now + lifetimeMs,
+      generation: this.generation,
+    });
+    return token;
+  }
+
+  /** Makes every token issued so far invalid; tokens issued afterwards are accepted. */
+  revokeAll(): void {
+    this.generation += 1;
+  }
+
+  /**
+   * Checks an `Authorization` header value at `now` (ms since the epoch).
+   * @returns `undefined` when accepted, else the 401 error to answer with:
+   *   missing/empty → "Access token is empty."; unknown or not `Bearer` → "Access token validation
+   *   failure."; expired or revoked → "Lifetime validation failed, the token is expired."
+   */
+  check(authorization: string | undefined, now: number): GraphErrorSpec | undefined {
+    if (authorization === undefined || authorization.trim() === '') return GraphErrors.tokenEmpty();
+    const match = /^\s*bearer(?:\s+(.*))?$/i.exec(authorization);
+    if (!match) return GraphErrors.tokenInvalid();
+    const token = (match[1] ?? '').trim();
+    if (token === '') return GraphErrors.tokenEmpty();
+    const record = this.tokens.get(token);
+    if (!record) return GraphErrors.tokenInvalid();
+    if (record.generation < this.generation) return GraphErrors.tokenExpired();
+    if (record.expiresAt !== undefined && now >= record.expiresAt) return GraphErrors.tokenExpired();
+    return undefined;
+  }
+}

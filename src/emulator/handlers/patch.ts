@@ -1,0 +1,31 @@
+/**
+ * `PATCH /devices/{id}` and `PATCH /devices(deviceId='…')` (graph-facts.md §1 and §3).
+ *
+ * Order, as Graph does it: the write budget is charged first (the throttle sits in front of the
+ * service, so a 400/404 PATCH also costs a write); then the body is deserialised and type-checked
+ * (400); then the device is looked up (404); then permissions (403 / app-only 400); then 204.
+ */
+import { errorResult, type EmulatorContext, type GraphCall, type GraphResult } from '../context.js';
+import { GraphErrors } from '../errors.js';
+import { applyPatch, authorizePatch, validatePatchBody } from '../patch-rules.js';
+import type { DeviceAddress } from '../routes.js';
+import { checkBudget } from '../throttle.js';
+
+/** Handles one device PATCH; on success stores the new state and answers 204 with no body. */
+export function patchDevice(ctx: EmulatorContext, call: GraphCall, address: DeviceAddress): GraphResult {
+  const device = ctx.store.resolve(address);
+  const budget = checkBudget(ctx, 'write', device?.id ?? `${address.keyType}:${address.key}`);
+  if (!budget.allowed) return budget.result;
+  const headers = budget.headers;
+  if (call.body.kind !== 'json') return errorResult(GraphErrors.unreadableJson(), headers);
+  const valid = validatePatchBody(call.body.value);
+  if (!valid.ok) return errorResult(valid.error, headers);
+  if (!device) return errorResult(GraphErrors.notFound(address.key), headers);
+  const denied = authorizePatch(valid.value, device, ctx.settings);
+  if (denied) return errorResult(denied, headers);
+  const { device: next, droppedClears } = applyPatch(device, valid.value, ctx.settings.dropClear === true);
+  ctx.store.replace(next);
+  ctx.stats.writesApplied += 1;
+  ctx.stats.faults.droppedClears += droppedClears.length;
+  return { status: 204, headers, applied: true };
+}

@@ -1,0 +1,221 @@
+/**
+ * The Microsoft Graph emulator of graph-bulk: a loopback HTTP server that behaves like Graph's
+ * device endpoints as described in /work/shared/reference/graph-facts.md — device PATCH/GET,
+ * `$batch`, bearer tokens, the write throttle, Graph's error shapes — plus seeded fault injection,
+ * counters and a request log for tests and benchmarks.
+ *
+ * It is apart from the product code: nothing here imports from src/graph, src/send, etc.
+ *
+ * @example
+ * const emu = await startEmulator({ devices: 'fixtures/devices-5000.json', writeBudget: { burst: 20, refillPerSecond: 20 } });
+ * await fetch(`${emu.url}/v1.0/devices/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${emu.token}`, 'content-type': 'application/json' }, body: '{"displayName":"x"}' });
+ * await emu.stop();
+ */
+import { TokenStore, newTokenString } from './auth.js';
+import type { BudgetOptions, EmulatorContext, RuntimeSettings } from './context.js';
+import type { Device } from './device-model.js';
+import type { FaultOptions } from './faults.js';
+import { DEFAULT_INVENTORY_SEED, DEFAULT_INVENTORY_SIZE, generateInventory } from './inventory.js';
+import { createPrng } from './prng.js';
+import { createGraphServer } from './server.js';
+import { RequestLog, StatsCollector, type EmulatorStats, type LoggedRequest } from './stats.js';
+import { DeviceStore, loadDevicesFile } from './store.js';
+import { TokenBucket } from './token-bucket.js';
+
+export type { Device, ExtensionAttributes } from './device-model.js';
+export type { EmulatorStats, LoggedRequest } from './stats.js';
+export type { FaultOptions, Latency } from './faults.js';
+export type { BudgetOptions } from './context.js';
+export { generateInventory, inventoryJson, DEFAULT_INVENTORY_SEED, DEFAULT_INVENTORY_SIZE } from './inventory.js';
+
+/** Graph's documented write budget per app per tenant: 3,000 writes per 150 s (graph-facts.md §3). */
+export const GRAPH_WRITE_BUDGET: BudgetOptions = { burst: 3000, refillPerSecond: 20 };
+/** Default app (client) id shown in throttle headers/messages. */
+export const DEFAULT_APP_ID = '3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d';
+/** Default tenant id shown in throttle messages. */
+export const DEFAULT_TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+
+/** Options changeable at run time with `Emulator.configure()`. */
+export interface EmulatorConfig extends FaultOptions {
+  /** App-only caller (default true): non-Windows devices accept only extensionAttributes (§1). */
+  appOnly?: boolean;
+  /** Caller is an approved MDM app (default false): may set isCompliant/isManaged on Windows devices. */
+  mdmApp?: boolean;
+  /** Write budget per app+tenant, one token per PATCH (single or in a batch). Default
+   * {@link GRAPH_WRITE_BUDGET}; `false` disables write throttling. Changing it refills the bucket. */
+  writeBudget?: BudgetOptions | false;
+  /** Optional read budget, one token per GET. Default `false` (reads unlimited). */
+  readBudget?: BudgetOptions | false;
+  /** Lifetime (ms) of tokens issued from now on without an explicit lifetime; `undefined` = never expire. */
+  tokenLifetimeMs?: number;
+  /** Seed for faults and batch response order; setting it restarts the sequence. */
+  seed?: number | string;
+  /** App id in throttle headers and messages. */
+  appId?: string;
+  /** Tenant id in throttle messages. */
+  tenantId?: string;
+  /** ms a throttled device's reserved token stays held after its Retry-After time. Default 2,000. */
+  reservationGraceMs?: number;
+  /** ms before its Retry-After time a retry is still on time (timer jitter). Default 20. */
+  retryToleranceMs?: number;
+}
+
+/** Options of {@link startEmulator}. All optional. */
+export interface EmulatorOptions extends EmulatorConfig {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Bind address; default `127.0.0.1`. */
+  host?: string;
+  /** Devices: an array of Graph device objects, a path to a JSON file (`{"value":[…]}` or an
+   * array), or undefined for a generated inventory of 5,000 devices (seeded by `seed`, default
+   * 1 — identical to fixtures/devices-5000.json). */
+  devices?: readonly unknown[] | string;
+  /** The default accepted bearer token; generated when absent. */
+  token?: string;
+  /** Max request log entries kept (oldest dropped). Default 250,000. */
+  maxLogEntries?: number;
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** Base URL, e.g. `http://127.0.0.1:53124` — no trailing slash, no `/v1.0`. */
+  readonly url: string;
+  /** The default accepted bearer token (send `Authorization: Bearer <token>`). */
+  readonly token: string;
+  /** Stops listening, closes open connections, cancels pending delays. */
+  stop(): Promise<void>;
+  /** Counters (same JSON as `GET /_emulator/stats`). */
+  stats(): EmulatorStats;
+  /** Every Graph request seen, in arrival order, inner batch requests flattened (deep copies). */
+  requests(): LoggedRequest[];
+  /** Clears the request log (not the counters). */
+  resetLog(): void;
+  /** Changes run-time options; a key present with value `undefined` resets it (e.g. `forceError`). */
+  configure(partial: EmulatorConfig): void;
+  /** Issues another accepted token, valid for `lifetimeMs` (default `tokenLifetimeMs`, else forever). */
+  issueToken(lifetimeMs?: number): string;
+  /** Every token issued so far (including `token`) is rejected from now on with 401
+   * `InvalidAuthenticationToken` "Lifetime validation failed, the token is expired."; tokens
+   * issued afterwards are accepted. */
+  revokeTokens(): void;
+  /** A deep copy of a device by object id or deviceId (case-insensitive), or undefined. */
+  getDevice(idOrDeviceId: string): Device | undefined;
+  /** Deep copies of all devices, in list order. */
+  devices(): Device[];
+}
+
+const monoNow = (): number => performance.now();
+
+function makeBucket(budget: BudgetOptions | false | undefined, fallback: BudgetOptions | false, settings: RuntimeSettings): TokenBucket | undefined {
+  const b = budget === undefined ? fallback : budget;
+  if (b === false) return undefined;
+  return new TokenBucket(
+    { burst: b.burst, refillPerSecond: b.refillPerSecond, graceMs: settings.reservationGraceMs, toleranceMs: settings.retryToleranceMs },
+    monoNow(),
+  );
+}
+
+const FAULT_KEYS = ['latencyMs', 'rate503', 'rate504', 'rateDrop', 'rateSlow', 'slowMs', 'rateInner500', 'dropClear', 'forceError'] as const;
+
+/**
+ * Starts an emulator on loopback.
+ * @throws Error when the devices file cannot be read or holds invalid/duplicate devices, when a
+ *   budget is invalid (burst < 1, refill ≤ 0), or when the port cannot be bound.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const seed = options.seed ?? DEFAULT_INVENTORY_SEED;
+  const rawDevices =
+    typeof options.devices === 'string'
+      ? loadDevicesFile(options.devices)
+      : (options.devices ?? generateInventory(DEFAULT_INVENTORY_SIZE, seed));
+  const settings: RuntimeSettings = {
+    appOnly: options.appOnly ?? true,
+    mdmApp: options.mdmApp ?? false,
+    appId: options.appId ?? DEFAULT_APP_ID,
+    tenantId: options.tenantId ?? DEFAULT_TENANT_ID,
+    reservationGraceMs: options.reservationGraceMs ?? 2000,
+    retryToleranceMs: options.retryToleranceMs ?? 20,
+  };
+  for (const key of FAULT_KEYS) if (options[key] !== undefined) Object.assign(settings, { [key]: options[key] });
+
+  let writeBudget: BudgetOptions | false = options.writeBudget ?? GRAPH_WRITE_BUDGET;
+  let readBudget: BudgetOptions | false = options.readBudget ?? false;
+  const tokens = new TokenStore(options.tokenLifetimeMs);
+  const token = tokens.issue(Date.now(), options.tokenLifetimeMs, options.token ?? newTokenString());
+  const ctx: EmulatorContext = {
+    store: new DeviceStore(rawDevices),
+    tokens,
+    writeBucket: makeBucket(writeBudget, false, settings),
+    readBucket: makeBucket(readBudget, false, settings),
+    prng: createPrng(`emulator:${String(seed)}`),
+    stats: new StatsCollector(),
+    log: new RequestLog(options.maxLogEntries ?? 250_000),
+    settings,
+    monoNow,
+  };
+  const writeBudgetSnapshot = (): EmulatorStats['writeBudget'] => {
+    const bucket = ctx.writeBucket;
+    if (!bucket || writeBudget === false) return null;
+    const now = monoNow();
+    return {
+      burst: writeBudget.burst,
+      refillPerSecond: writeBudget.refillPerSecond,
+      tokens: bucket.levelAt(now),
+      usage: bucket.usageAt(now),
+      reservations: bucket.pendingReservations(now),
+    };
+  };
+
+  const { server, cancelDelays } = createGraphServer(ctx, writeBudgetSnapshot);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    token,
+    stop: () =>
+      (stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        cancelDelays();
+      })),
+    stats: () => ctx.stats.snapshot(writeBudgetSnapshot()),
+    requests: () => ctx.log.list(),
+    resetLog: () => ctx.log.clear(),
+    configure: (partial) => {
+      const has = (k: keyof EmulatorConfig) => Object.prototype.hasOwnProperty.call(partial, k);
+      for (const key of FAULT_KEYS) if (has(key)) Object.assign(settings, { [key]: partial[key] });
+      if (partial.appOnly !== undefined) settings.appOnly = partial.appOnly;
+      if (partial.mdmApp !== undefined) settings.mdmApp = partial.mdmApp;
+      if (partial.appId !== undefined) settings.appId = partial.appId;
+      if (partial.tenantId !== undefined) settings.tenantId = partial.tenantId;
+      if (partial.reservationGraceMs !== undefined) settings.reservationGraceMs = partial.reservationGraceMs;
+      if (partial.retryToleranceMs !== undefined) settings.retryToleranceMs = partial.retryToleranceMs;
+      if (has('tokenLifetimeMs')) tokens.defaultLifetimeMs = partial.tokenLifetimeMs;
+      if (partial.seed !== undefined) ctx.prng = createPrng(`emulator:${String(partial.seed)}`);
+      const bucketSettingsChanged = partial.reservationGraceMs !== undefined || partial.retryToleranceMs !== undefined;
+      if (partial.writeBudget !== undefined || bucketSettingsChanged) {
+        if (partial.writeBudget !== undefined) writeBudget = partial.writeBudget;
+        ctx.writeBucket = makeBucket(writeBudget, false, settings);
+      }
+      if (partial.readBudget !== undefined || bucketSettingsChanged) {
+        if (partial.readBudget !== undefined) readBudget = partial.readBudget;
+        ctx.readBucket = makeBucket(readBudget, false, settings);
+      }
+    },
+    issueToken: (lifetimeMs) => tokens.issue(Date.now(), lifetimeMs ?? tokens.defaultLifetimeMs),
+    revokeTokens: () => tokens.revokeAll(),
+    getDevice: (key) => ctx.store.find(key),
+    devices: () => structuredClone([...ctx.store.all()]),
+  };
+}

@@ -1,0 +1,62 @@
+/** `graph-bulk emulator` flags and serving. */
+import yargs from 'yargs';
+import { describe, expect, it } from 'vitest';
+import { emulatorCommand, emulatorOptionsFromArgs, parseLatency, serveEmulator, type EmulatorArgs } from '../../src/emulator/command.js';
+
+const parse = async (argv: string[]): Promise<EmulatorArgs> => {
+  let captured: EmulatorArgs | undefined;
+  await yargs(argv)
+    .command({ ...emulatorCommand, handler: (a) => void (captured = a) })
+    .strict()
+    .exitProcess(false)
+    .parseAsync();
+  if (!captured) throw new Error('handler not called');
+  return captured;
+};
+
+describe('emulator command', () => {
+  it('maps flags to options', async () => {
+    const args = await parse([
+      'emulator', '--port', '0', '--token', 'tok', '--write-burst', '20', '--write-refill', '5', '--latency-ms', '10-30',
+      '--no-app-only', '--mdm-app', '--rate-503', '0.1', '--rate-inner-500', '0.2', '--drop-clear', '--seed', '7', '--token-lifetime-ms', '60000', '--count', '12',
+    ]);
+    const o = emulatorOptionsFromArgs(args);
+    expect(o).toMatchObject({
+      port: 0,
+      host: '127.0.0.1',
+      token: 'tok',
+      writeBudget: { burst: 20, refillPerSecond: 5 },
+      latencyMs: { min: 10, max: 30 },
+      appOnly: false,
+      mdmApp: true,
+      rate503: 0.1,
+      rateInner500: 0.2,
+      dropClear: true,
+      seed: 7,
+      tokenLifetimeMs: 60000,
+    });
+    expect(o.devices).toHaveLength(12);
+    expect(emulatorOptionsFromArgs(await parse(['emulator', '--no-throttle'])).writeBudget).toBe(false);
+    expect(emulatorOptionsFromArgs(await parse(['emulator'])).appOnly).toBe(true);
+    expect(() => emulatorOptionsFromArgs({ rate503: 2 })).toThrow(/--rate-503/);
+    expect(parseLatency('25')).toBe(25);
+    expect(() => parseLatency('fast')).toThrow();
+  });
+
+  it('serves until told to stop, printing the base URL and the token', async () => {
+    let output = '';
+    const stats = await serveEmulator(emulatorOptionsFromArgs({ token: 'cli-token', count: 3 }), {
+      out: (t) => {
+        output += t;
+      },
+      until: async (emu) => {
+        const res = await fetch(`${emu.url}/v1.0/devices?$select=id`, { headers: { authorization: 'Bearer cli-token' } });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { value: unknown[] }).value).toHaveLength(3);
+      },
+    });
+    expect(output).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toContain('Bearer token   : cli-token');
+    expect(stats.requests.total).toBe(1);
+  });
+});
