@@ -41,7 +41,8 @@ export function credentialTokenSource(credential: TokenCredential, scope: string
  */
 export class TokenManager {
   #renewing: Promise<string> | undefined;
-  #rejected = new Set<string>();
+  #latest: string | undefined;
+  readonly #rejected = new Set<string>();
 
   constructor(private readonly source: TokenSource) {}
 
@@ -54,20 +55,28 @@ export class TokenManager {
     if (this.#renewing) return this.#renewing;
     const token = await this.source.getToken();
     if (this.#rejected.has(token)) return this.renew(token);
+    this.#latest = token;
     return token;
   }
 
   /**
    * Called after a 401 `InvalidAuthenticationToken` for `rejectedToken`: fetches a fresh token, once
-   * for all workers that saw the same rejection.
+   * for all workers that saw the same rejection (a worker whose request carried an older token gets
+   * the one already renewed).
    */
   async renew(rejectedToken: string): Promise<string> {
     this.#rejected.add(rejectedToken);
-    if (!this.#renewing) {
-      this.#renewing = this.source.getToken({ forceRefresh: true }).finally(() => {
+    if (this.#renewing) return this.#renewing;
+    if (this.#latest !== undefined && !this.#rejected.has(this.#latest)) return this.#latest;
+    this.#renewing = this.source
+      .getToken({ forceRefresh: true })
+      .then((token) => {
+        this.#latest = token;
+        return token;
+      })
+      .finally(() => {
         this.#renewing = undefined;
       });
-    }
     return this.#renewing;
   }
 }

@@ -15,8 +15,8 @@ import { PauseGate } from '../schedule/pause-gate.js';
 import { WorkQueue } from '../schedule/work-queue.js';
 import { WriteBudget } from '../schedule/write-budget.js';
 import { GraphSender, type ExchangeInfo, type ItemOutcome, type SendItem } from '../send/graph-sender.js';
-import type { DeviceUpdate, InvalidRow, ManifestRow, Outcome, RowResult } from '../types.js';
-import { createValidator } from '../validate/index.js';
+import type { DeviceUpdate, ManifestRow, Outcome, RowResult } from '../types.js';
+import { createValidator, isInvalid } from '../validate/index.js';
 import { JobError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { maxErrorsExceeded, parseJobOptions, type JobOptions, type JobOptionsInput } from './options.js';
@@ -134,6 +134,7 @@ class JobRun {
         delimiter: o.delimiter,
         encoding: o.encoding,
         allowMdmProperties: o.allowMdmProperties,
+        clearToken: o.clearToken,
       });
     } catch (err) {
       if (err instanceof ManifestError) throw new JobError(err.message);
@@ -262,13 +263,14 @@ class JobRun {
     this.#highWater = Math.max(256, o.concurrency * batchSize * 4);
     this.#queue = new WorkQueue<Work>(() => this.#pump());
     const validate = createValidator({
-      keyType: info.keyType,
+      // CSV: the header's key column holds for every row; JSON / JSON Lines: each row names its own key.
+      keyType: info.format === 'csv' ? info.keyType : undefined,
       allowDuplicates: o.allowDuplicates,
       allowMdmProperties: o.allowMdmProperties,
       clearToken: o.clearToken,
     });
     try {
-      for await (const row of readManifest(info, { format: o.format, delimiter: o.delimiter, encoding: o.encoding, allowMdmProperties: o.allowMdmProperties })) {
+      for await (const row of readManifest(info, { allowMdmProperties: o.allowMdmProperties, clearToken: o.clearToken })) {
         if (this.#stop) {
           this.#record(this.#skippedFor(row));
           continue;
@@ -519,8 +521,4 @@ class JobRun {
 
 function base(row: number, key: string, keyType: RowResult['keyType'], columns: Record<string, string>) {
   return { row, key, keyType, columns };
-}
-
-function isInvalid(x: DeviceUpdate | InvalidRow): x is InvalidRow {
-  return 'message' in x;
 }

@@ -1,0 +1,211 @@
+/**
+ * CSV manifests: finds the header (after an optional Excel `sep=X` line), chooses the delimiter,
+ * checks the header, and streams data rows through csv-parse. Used by both passes, so that
+ * `inspectManifest` counts exactly the rows `readManifest` yields.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
+import type { ManifestRow } from '../types.js';
+import { ManifestError } from './errors.js';
+import { detectDelimiter, parseSepLine, resolveDelimiterOption } from './delimiter.js';
+import { resolveHeader, type ResolvedHeader } from './header.js';
+import { MAX_RECORD_CHARS } from './limits.js';
+
+
+/** Options of {@link readCsvRows}. */
+export interface CsvOptions {
+  delimiter?: string;
+  allowMdmProperties?: boolean;
+  /** Delimiter when none can be detected (a one-column header): `,`, or tab for `.tsv`. */
+  fallbackDelimiter?: string;
+}
+
+/** What the head of a CSV manifest said: delimiter and header. */
+export interface CsvHead {
+  delimiter: string;
+  delimiterSource: 'option' | 'sep-line' | 'detected' | 'default';
+  header: ResolvedHeader;
+  /** 1-based line of the header. */
+  headerLine: number;
+}
+
+interface Prefix {
+  /** Text to parse: everything read so far, with a `sep=` line blanked (its line break kept). */
+  text: string;
+  sep?: string;
+  /** The first non-blank line after the `sep=` line (without line break), or undefined for an empty file. */
+  headerLine?: string;
+  headerLineNumber: number;
+}
+
+/** Reads pieces until the header line is complete (or the text ends). */
+async function readPrefix(file: string, pieces: AsyncIterator<string>): Promise<Prefix> {
+  let text = '';
+  let pos = 0; // start of the line being examined
+  let lineNumber = 1;
+  let sep: string | undefined;
+  let ended = false;
+  for (;;) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0 && !ended) {
+      if (text.length - pos > MAX_RECORD_CHARS) {
+        throw new ManifestError(file, `line ${lineNumber} is longer than ${MAX_RECORD_CHARS} characters: not a CSV manifest?`, {
+          line: lineNumber,
+        });
+      }
+      const next = await pieces.next();
+      if (next.done) ended = true;
+      else text += next.value;
+      continue;
+    }
+    if (nl < 0 && pos >= text.length) return { text, ...(sep ? { sep } : {}), headerLineNumber: lineNumber };
+    const end = nl < 0 ? text.length : nl;
+    const line = text.slice(pos, end);
+    if (line.trim() === '') {
+      pos = end + 1;
+      lineNumber++;
+      continue;
+    }
+    const sepHere = sep === undefined && pos === 0 ? parseSepLine(line) : undefined;
+    if (sepHere !== undefined) {
+      sep = sepHere;
+      text = text.slice(end); // blank the sep line, keep its line break so line numbers stay right
+      pos = 1;
+      lineNumber++;
+      continue;
+    }
+    return { text, ...(sep ? { sep } : {}), headerLine: line, headerLineNumber: lineNumber };
+  }
+}
+
+function countNewlines(cells: string[]): number {
+  let n = 0;
+  for (const c of cells) for (let i = c.indexOf('\n'); i >= 0; i = c.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function csvErrorToManifestError(file: string, err: unknown, lastEndLine: number): unknown {
+  if (err instanceof ManifestError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return err;
+  const lines = (err as { lines?: unknown }).lines;
+  if (code === 'CSV_QUOTE_NOT_CLOSED') {
+    return new ManifestError(
+      file,
+      `a quoted field starting at or after this line is never closed (unbalanced ")`,
+      { line: lastEndLine + 1 },
+    );
+  }
+  if (code === 'CSV_MAX_RECORD_SIZE') {
+    return new ManifestError(
+      file,
+      `a record longer than ${MAX_RECORD_CHARS} characters starts at or after this line: wrong delimiter or an unbalanced quote?`,
+      { line: lastEndLine + 1 },
+    );
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new ManifestError(file, `cannot parse CSV: ${message}`, typeof lines === 'number' ? { line: lines } : {});
+}
+
+/**
+ * Streams the data rows of a CSV manifest. Calls `onHead` once, after the header is checked and
+ * before the first row. Blank lines and rows whose cells are all empty are skipped (not rows).
+ * A row with more fields than the header (beyond extra empty trailing cells) or fewer gets `error`.
+ * Cells are passed through untrimmed; the validator trims.
+ * @throws ManifestError for an empty file, a bad header, an ambiguous delimiter, an unclosed quote,
+ *   an over-long record, or undecodable text.
+ */
+export async function* readCsvRows(
+  file: string,
+  pieces: AsyncGenerator<string, void, undefined>,
+  options: CsvOptions,
+  onHead: (head: CsvHead) => void = () => {},
+): AsyncGenerator<ManifestRow, void, undefined> {
+  let parser: ReturnType<typeof parse> | undefined;
+  try {
+    const prefix = await readPrefix(file, pieces);
+    if (prefix.headerLine === undefined) {
+      throw new ManifestError(file, 'the file is empty: expected a header line such as "id,extensionAttribute1"', { line: 1 });
+    }
+    let delimiter: string;
+    let delimiterSource: CsvHead['delimiterSource'];
+    if (options.delimiter !== undefined) {
+      delimiter = resolveDelimiterOption(file, options.delimiter);
+      delimiterSource = 'option';
+    } else if (prefix.sep !== undefined) {
+      delimiter = resolveDelimiterOption(file, prefix.sep);
+      delimiterSource = 'sep-line';
+    } else {
+      const found = detectDelimiter(file, prefix.headerLine, prefix.headerLineNumber, options.fallbackDelimiter);
+      delimiter = found.delimiter;
+      delimiterSource = found.source;
+    }
+
+    let parsedEndLine = 0; // end line of the last record csv-parse produced (ahead of the loop below)
+    const csv = parse({
+      delimiter,
+      record_delimiter: '\n',
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      max_record_size: MAX_RECORD_CHARS,
+      // Pair each record with the line it ends on, read from the parser's live counters at the
+      // moment the record is produced (cheaper than csv-parse's `info: true` snapshots).
+      on_record: ((record: string[]) => {
+        parsedEndLine = csv.info.lines;
+        return { cells: record, endLine: parsedEndLine };
+      }) as unknown as (record: string[]) => string[],
+    });
+    parser = csv;
+    async function* source(): AsyncGenerator<string, void, undefined> {
+      yield prefix.text;
+      yield* pieces;
+    }
+    const feeding = pipeline(Readable.from(source(), { objectMode: false }), csv);
+    feeding.catch(() => {}); // the same error reaches the loop below through the destroyed parser
+
+    let header: ResolvedHeader | undefined;
+    let width = 0;
+    let row = 0;
+    try {
+      for await (const item of csv as AsyncIterable<{ cells: string[]; endLine: number }>) {
+        const { cells, endLine } = item;
+        const startLine = endLine - countNewlines(cells);
+        if (header === undefined) {
+          if (cells.every((c) => c.trim() === '')) continue; // whitespace-only lines before the header
+          header = resolveHeader(file, cells, startLine, options);
+          width = header.columns.length;
+          onHead({ delimiter, delimiterSource, header, headerLine: startLine });
+          continue;
+        }
+        if (cells.every((c) => c.trim() === '')) continue;
+        let error: string | undefined;
+        if (cells.length > width) {
+          if (cells.slice(width).every((c) => c.trim() === '')) cells.length = width;
+          else error = `line ${startLine} has ${cells.length} fields but the header has ${width} columns (a ${JSON.stringify(delimiter)} inside a value that is not quoted?)`;
+        } else if (cells.length < width) {
+          error = `line ${startLine} has ${cells.length} field${cells.length === 1 ? '' : 's'} but the header has ${width} columns`;
+        }
+        const fields: Record<string, unknown> = {};
+        const columns: Record<string, string> = {};
+        header.columns.forEach((col, i) => {
+          const cell = cells[i];
+          if (cell === undefined) return;
+          fields[col.canonical] = cell;
+          columns[col.written] = cell;
+        });
+        row++;
+        yield { row, line: startLine, fields, columns, ...(error !== undefined ? { error } : {}) };
+      }
+    } catch (err) {
+      throw csvErrorToManifestError(file, err, parsedEndLine);
+    }
+    if (header === undefined) {
+      throw new ManifestError(file, 'the file is empty: expected a header line such as "id,extensionAttribute1"', { line: 1 });
+    }
+  } finally {
+    parser?.destroy();
+    await pieces.return(undefined);
+  }
+}

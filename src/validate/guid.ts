@@ -1,0 +1,68 @@
+/**
+ * GUIDs as device keys: recognising them, their canonical (lower-case) form, and cleaning the
+ * copy-paste debris users put around them (whitespace, non-breaking and zero-width spaces, quotes,
+ * braces). Pure functions.
+ */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Characters that are invisible when pasted: zero-width space/joiners, word joiner, BOM, soft hyphen. */
+const INVISIBLE = /[\u200B\u200C\u200D\u2060\uFEFF\u00AD]/g;
+
+/** Whether `s` is exactly a GUID: 8-4-4-4-12 hexadecimal digits, any case, nothing around it. */
+export function isGuid(s: string): boolean {
+  return GUID.test(s);
+}
+
+/** The canonical (lower-case) form of a GUID, or `undefined` when `s` is not exactly a GUID. */
+export function canonicalGuid(s: string): string | undefined {
+  return GUID.test(s) ? s.toLowerCase() : undefined;
+}
+
+/** Result of {@link normaliseKey}: a canonical key with what was cleaned, or why it is not a key. */
+export type KeyNormalisation = { key: string; notes: string[] } | { error: string };
+
+/**
+ * Cleans a raw key value and checks it is a GUID. Removes invisible characters anywhere; then,
+ * repeatedly, surrounding whitespace (including non-breaking spaces), surrounding `"…"`/`'…'`
+ * quotes and `{…}` braces; then lower-cases.
+ * @param raw the cell text.
+ * @param column the key column's name, used in notes (`removed braces around id`).
+ * @returns `{key, notes}` (notes say what was changed, empty if nothing) or `{error}` (a phrase to
+ *   follow the quoted value, e.g. `is not a GUID (…)`).
+ */
+export function normaliseKey(raw: string, column = 'id'): KeyNormalisation {
+  const notes: string[] = [];
+  let s = raw;
+  if (s.match(INVISIBLE)) {
+    s = s.replace(INVISIBLE, '');
+    notes.push(`removed zero-width characters from ${column}`);
+  }
+  const once = (note: string): void => {
+    if (!notes.includes(note)) notes.push(note);
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    const trimmed = s.trim();
+    if (trimmed !== s) {
+      s = trimmed;
+      once(`trimmed whitespace around ${column}`);
+      changed = true;
+    }
+    if (s.length >= 2 && ((s.startsWith('"') && s.endsWith('"')) || (s.startsWith("'") && s.endsWith("'")))) {
+      s = s.slice(1, -1);
+      once(`removed quotes around ${column}`);
+      changed = true;
+    }
+    if (s.length >= 2 && s.startsWith('{') && s.endsWith('}')) {
+      s = s.slice(1, -1);
+      once(`removed braces around ${column}`);
+      changed = true;
+    }
+  }
+  if (s === '') return { error: 'is empty' };
+  const key = canonicalGuid(s);
+  if (key === undefined) return { error: 'is not a GUID (expected 8-4-4-4-12 hexadecimal digits)' };
+  if (key !== s) notes.push(`lower-cased ${column}`);
+  return { key, notes };
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { staticTokenSource, type TokenSource } from '../../src/auth/token-source.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import type { JobOptionsInput } from '../../src/job/options.js';
+import { runJob, type JobSummary } from '../../src/job/run-job.js';
+import { caseDevices } from './paths.js';
+import { readResults, tempDir, type ResultLine } from './results.js';
+
+/** A writable that keeps what was written (the job's stderr). */
+export class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+/** Everything a case test looks at after a run. */
+export interface CaseRun {
+  summary: JobSummary;
+  rows: ResultLine[];
+  emu: Emulator;
+  stderr: string;
+  resultsPath: string;
+}
+
+/** The cases' inventory, as a fresh array of device objects (to edit before seeding). */
+export function caseInventory(): Array<Record<string, any>> {
+  return (JSON.parse(readFileSync(caseDevices, 'utf8')) as { value: Array<Record<string, any>> }).value;
+}
+
+/**
+ * Runs a job in-process against a fresh emulator (seeded with the cases' devices unless
+ * `emulator.devices` says otherwise) and reads its results file back.
+ * The caller stops the emulator (`emu.stop()`), usually in afterEach.
+ */
+export async function runAgainstEmulator(
+  job: Partial<JobOptionsInput> & { manifest: string },
+  emulator: EmulatorOptions = {},
+  tokenSource?: (emu: Emulator) => TokenSource,
+): Promise<CaseRun> {
+  const emu = await startEmulator({ devices: caseDevices, seed: 1, ...emulator });
+  const resultsPath = join(tempDir(), 'results.csv');
+  const stderr = new Capture();
+  const summary = await runJob(
+    { results: resultsPath, graphUrl: emu.url, progress: false, ...job },
+    { tokenSource: tokenSource ? tokenSource(emu) : staticTokenSource(emu.token), stderr },
+  );
+  return { summary, rows: readResults(resultsPath), emu, stderr: stderr.text, resultsPath };
+}
+
+/** The PATCH requests (single or inside `$batch`) the emulator saw for one device path fragment. */
+export function patchesFor(emu: Emulator, keyFragment: string) {
+  return emu.requests().filter((r) => r.method === 'PATCH' && r.path.toLowerCase().includes(keyFragment.toLowerCase()));
+}
+
+/** All PATCH requests the emulator saw, single or inside `$batch`. */
+export function allPatches(emu: Emulator) {
+  return emu.requests().filter((r) => r.method === 'PATCH');
+}
