@@ -32,7 +32,11 @@ export function loadJobFile(path: string): Record<string, unknown> {
   const dir = dirname(resolve(path));
   const fields: Record<string, unknown> = { ...(data as Record<string, unknown>) };
   for (const f of PATH_FIELDS) {
-    if (typeof fields[f] === 'string' && !isAbsolute(fields[f] as string)) fields[f] = resolve(dir, fields[f] as string);
+    const value = fields[f];
+    if (typeof value === 'string' && !isAbsolute(value)) {
+      // keep a trailing slash: `results: "out/"` names a folder
+      fields[f] = resolve(dir, value) + (/[\\/]$/.test(value) ? '/' : '');
+    }
   }
   const emu = fields.emulator;
   if (emu && typeof emu === 'object' && !Array.isArray(emu)) {

@@ -69,7 +69,8 @@ export const jobOptionsSchema = z
     delimiter: z.string().min(1).max(1).optional(),
     /** Manifest text encoding when there is no BOM: `utf-8` (default) or `windows-1252`. */
     encoding: z.enum(['utf-8', 'windows-1252']).optional(),
-    /** Results file path (`.csv` or `.jsonl`); default `results/<name>-<UTC time>.csv`. */
+    /** Results file path (`.csv` or `.jsonl`), or a folder (ending in `/`) for `<folder>/<name>-<UTC time>.csv`;
+     * default `results/<name>-<UTC time>.csv`. An existing file is never overwritten. */
     results: z.string().optional(),
     /** `batch` (default): PATCHes packed into `$batch` requests; `single`: one PATCH per row. */
     mode: z.enum(['batch', 'single']).default('batch'),

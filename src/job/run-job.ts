@@ -1,4 +1,5 @@
-import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createCredential } from '../auth/credentials.js';
 import { credentialTokenSource, staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
@@ -248,7 +249,11 @@ class JobRun {
     const o = this.#o;
     const name = o.name ?? basename(this.#ctx.jobFile ?? info.path, extname(this.#ctx.jobFile ?? info.path));
     const stamp = (this.#ctx.now?.() ?? new Date()).toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const path = o.results ? this.#path(o.results) : this.#path(`results/${name}-${stamp}.csv`);
+    const fileName = `${name}-${stamp}.csv`;
+    // A results path that is a folder (ends with a slash, or exists as one) gets a time-stamped file
+    // inside it, so a nightly cron job never collides with last night's file.
+    let path = o.results ? this.#path(o.results) : this.#path(`results/${fileName}`);
+    if (o.results && (/[\\/]$/.test(o.results) || isDirectory(path))) path = join(path, fileName);
     try {
       return ResultsFile.create(path, { manifestColumns: info.columns });
     } catch (err) {
@@ -521,4 +526,12 @@ class JobRun {
 
 function base(row: number, key: string, keyType: RowResult['keyType'], columns: Record<string, string>) {
   return { row, key, keyType, columns };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
