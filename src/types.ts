@@ -82,3 +82,18 @@ export interface RowResult {
   finishedAt: string;
   columns: Record<string, string>;
 }
+
+/** The results file's own columns, in file order (the fields of {@link RowResult} but `columns`);
+ * the manifest's columns follow them. */
+export const RESULT_COLUMNS = [
+  'row',
+  'key',
+  'keyType',
+  'outcome',
+  'httpStatus',
+  'errorCode',
+  'errorMessage',
+  'attempts',
+  'requestId',
+  'finishedAt',
+] as const;

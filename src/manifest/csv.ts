@@ -189,9 +189,11 @@ export async function* readCsvRows(
         }
         const fields: Record<string, unknown> = {};
         const columns: Record<string, string> = {};
+        const fromResults = header.fromResultsFile;
         header.columns.forEach((col, i) => {
-          const cell = cells[i];
-          if (cell === undefined) return;
+          let cell = cells[i];
+          if (cell === undefined || col.ignored) return;
+          if (fromResults && /^'[=+\-@\t\r]/.test(cell)) cell = cell.slice(1); // undo the results file's Excel guard
           fields[col.canonical] = cell;
           columns[col.written] = cell;
         });

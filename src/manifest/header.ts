@@ -2,7 +2,7 @@
  * Checking a manifest's column names (a CSV header, or the keys of JSON rows) against the updatable
  * device properties, and finding the key column.
  */
-import type { KeyType } from '../types.js';
+import { RESULT_COLUMNS, type KeyType } from '../types.js';
 import {
   KEY_COLUMNS,
   MDM_COLUMNS,
@@ -16,8 +16,16 @@ import { ManifestError, quote } from './errors.js';
 export interface HeaderColumn {
   /** The name as written, trimmed. */
   written: string;
-  /** Canonical Graph name. */
+  /** Canonical Graph name; for an ignored results-file column, the name as written. */
   canonical: string;
+  /** A results file's own column (`row`, `outcome`, …) when a results file is read back as a manifest. */
+  ignored?: boolean;
+}
+
+/** Whether a header's trimmed cells are those of a graph-bulk results file. */
+export function isResultsFileHeader(cells: readonly string[]): boolean {
+  const lower = new Set(cells.map((c) => c.trim().toLowerCase()));
+  return RESULT_COLUMNS.every((c) => lower.has(c.toLowerCase()));
 }
 
 /** A checked CSV header. */
@@ -26,6 +34,9 @@ export interface ResolvedHeader {
   keyType: KeyType;
   /** Whether a trailing empty header cell (from a trailing delimiter) was dropped. */
   trailingEmptyDropped: boolean;
+  /** The file is a results file read back as a manifest: its own columns are ignored, and the
+   * apostrophe it put before formula-like cells is removed again. */
+  fromResultsFile: boolean;
 }
 
 /** Outcome of checking one column name: its canonical name, or a problem for a message. */
@@ -80,7 +91,13 @@ export function resolveHeader(
   let firstColumn: string | undefined;
   const columns: HeaderColumn[] = [];
   const seen = new Map<string, string>();
+  const fromResultsFile = isResultsFileHeader(cells);
+  const resultColumns = new Set<string>(RESULT_COLUMNS.map((c) => c.toLowerCase()));
   cells.forEach((written, i) => {
+    if (fromResultsFile && resultColumns.has(written.toLowerCase())) {
+      columns.push({ written, canonical: written, ignored: true });
+      return;
+    }
     if (written === '') {
       problems.push(`column ${i + 1} has no name`);
       firstColumn ??= `column ${i + 1}`;
@@ -119,5 +136,5 @@ export function resolveHeader(
       ...(firstColumn !== undefined ? { column: firstColumn } : {}),
     });
   }
-  return { columns, keyType: keys[0]!, trailingEmptyDropped };
+  return { columns, keyType: keys[0]!, trailingEmptyDropped, fromResultsFile };
 }

@@ -68,7 +68,7 @@ export async function inspectManifest(path: string, options: ManifestOptions = {
       bom: pass.bom,
       delimiter: h.delimiter,
       delimiterSource: h.delimiterSource,
-      columns: h.header.columns.map((c) => c.written),
+      columns: h.header.columns.filter((c) => !c.ignored).map((c) => c.written),
       keyType: h.header.keyType,
       keyTypes: [h.header.keyType],
       rowCount,

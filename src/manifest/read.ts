@@ -29,7 +29,7 @@ export async function* readManifest(
     ...(options.allowMdmProperties !== undefined ? { allowMdmProperties: options.allowMdmProperties } : {}),
     ...(options.clearToken !== undefined ? { clearToken: options.clearToken } : {}),
     onCsvHead: (head) => {
-      const now = head.header.columns.map((c) => c.written);
+      const now = head.header.columns.filter((c) => !c.ignored).map((c) => c.written);
       if (now.join('\u0000') !== info.columns.join('\u0000')) {
         throw new ManifestError(info.path, 'the header changed since the manifest was inspected', { line: head.headerLine });
       }

@@ -1,21 +1,9 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import type { RowResult } from '../types.js';
+import { RESULT_COLUMNS, type RowResult } from '../types.js';
 
-/** The results file's own columns, in order; the manifest's columns follow them. */
-export const RESULT_COLUMNS = [
-  'row',
-  'key',
-  'keyType',
-  'outcome',
-  'httpStatus',
-  'errorCode',
-  'errorMessage',
-  'attempts',
-  'requestId',
-  'finishedAt',
-] as const;
+export { RESULT_COLUMNS };
 
 /** Results file format: CSV (default) or JSON Lines, chosen by the file extension. */
 export type ResultsFormat = 'csv' | 'jsonl';

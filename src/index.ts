@@ -1,0 +1,15 @@
+/**
+ * graph-bulk as a library: run a job from code, with the same options as the CLI.
+ *
+ * ```ts
+ * import { runJob } from 'graph-bulk';
+ * const summary = await runJob({ manifest: 'devices.csv' });
+ * ```
+ */
+export { runJob, type RunContext, type JobSummary } from './job/run-job.js';
+export { parseJobOptions, type JobOptions, type JobOptionsInput } from './job/options.js';
+export { JobError } from './job/errors.js';
+export { ExitCode } from './job/exit-codes.js';
+export { staticTokenSource, credentialTokenSource, type TokenSource } from './auth/token-source.js';
+export { ManifestError } from './manifest/index.js';
+export type { DeviceUpdate, DevicePatchBody, InvalidRow, KeyType, ManifestRow, Outcome, RowResult } from './types.js';
