@@ -31,10 +31,19 @@ export function caseInventory(): Array<Record<string, any>> {
   return (JSON.parse(readFileSync(caseDevices, 'utf8')) as { value: Array<Record<string, any>> }).value;
 }
 
+const started = new Set<Emulator>();
+
+/** Stops every emulator {@link runAgainstEmulator} started; call it from `afterEach`. */
+export async function stopEmulators(): Promise<void> {
+  const all = [...started];
+  started.clear();
+  await Promise.all(all.map((e) => e.stop()));
+}
+
 /**
  * Runs a job in-process against a fresh emulator (seeded with the cases' devices unless
  * `emulator.devices` says otherwise) and reads its results file back.
- * The caller stops the emulator (`emu.stop()`), usually in afterEach.
+ * Stop it with {@link stopEmulators} in afterEach.
  */
 export async function runAgainstEmulator(
   job: Partial<JobOptionsInput> & { manifest: string },
@@ -42,6 +51,7 @@ export async function runAgainstEmulator(
   tokenSource?: (emu: Emulator) => TokenSource,
 ): Promise<CaseRun> {
   const emu = await startEmulator({ devices: caseDevices, seed: 1, ...emulator });
+  started.add(emu);
   const resultsPath = join(tempDir(), 'results.csv');
   const stderr = new Capture();
   const summary = await runJob(

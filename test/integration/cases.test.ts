@@ -5,9 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../src/emulator/index.js';
 import { JobError } from '../../src/job/errors.js';
-import { allPatches, caseInventory, patchesFor, runAgainstEmulator, type CaseRun } from '../helpers/job.js';
+import { allPatches, caseInventory, patchesFor, runAgainstEmulator, stopEmulators } from '../helpers/job.js';
 import { casesDir } from '../helpers/paths.js';
 import { tempFile } from '../helpers/results.js';
 
@@ -23,16 +22,8 @@ const ID = {
 };
 const DEVICE_ID = { pc0: '73ab4876-7734-47c1-87fd-e805ec99108d', pc1: '79cb9e86-830c-41c2-8dcc-69292f45e678', pc2: '244caf9c-4dab-4481-b253-edc618187993', pc7: '4b4d8474-a3ea-484d-bbd0-334684e55160' };
 
-let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.stop();
-  emu = undefined;
-});
-async function run(...args: Parameters<typeof runAgainstEmulator>): Promise<CaseRun> {
-  const r = await runAgainstEmulator(...args);
-  emu = r.emu;
-  return r;
-}
+afterEach(stopEmulators);
+const run = runAgainstEmulator;
 async function refused(...args: Parameters<typeof runAgainstEmulator>): Promise<JobError> {
   try {
     const r = await run(...args);
@@ -193,7 +184,6 @@ for (const mode of ['batch', 'single'] as const) {
         'h12.jsonl',
         `{"id":"${ID.pc0}","extensionAttribute9":"w"}\n{"id": "${ID.pc1}", "extensionAttribute9": \n{"id":"${ID.pc2}","extensionAttribute9":"w"}\n`,
       );
-      await emu!.stop();
       const r2 = await run({ manifest: broken, mode });
       expect(r2.rows.map((x) => x.outcome)).toEqual(['updated', 'invalid', 'updated']);
       expect(r2.rows[1]!.errorMessage).toMatch(/line 2/);

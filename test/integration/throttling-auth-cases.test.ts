@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TokenSource } from '../../src/auth/token-source.js';
 import type { Emulator } from '../../src/emulator/index.js';
-import { allPatches, runAgainstEmulator, type CaseRun } from '../helpers/job.js';
+import { allPatches, runAgainstEmulator, stopEmulators } from '../helpers/job.js';
 import { repoRoot } from '../helpers/paths.js';
 import { tempFile } from '../helpers/results.js';
 
@@ -18,16 +18,8 @@ function manifestOf(count: number, column = 'extensionAttribute4', value = 'tagg
   return { path: tempFile('m.csv', `id,${column}\n` + ids.map((id) => `${id},${value}`).join('\n') + '\n'), ids };
 }
 
-let emu: Emulator | undefined;
-afterEach(async () => {
-  await emu?.stop();
-  emu = undefined;
-});
-async function run(...args: Parameters<typeof runAgainstEmulator>): Promise<CaseRun> {
-  const r = await runAgainstEmulator(...args);
-  emu = r.emu;
-  return r;
-}
+afterEach(stopEmulators);
+const run = runAgainstEmulator;
 
 describe('H10: inner 429s in $batch, responses out of order', () => {
   it('re-sends only the throttled inner requests, after the longest inner Retry-After; every row updated', async () => {
@@ -126,7 +118,6 @@ describe('H14: the token is rejected midway', () => {
           return tokens(e);
         },
       );
-      emu = r.emu;
       expect(revoked).toBe(true);
       expect(r.emu.stats().unauthorized).toBeGreaterThan(0);
       expect(issued).toBe(1); // one renewal shared by every worker
