@@ -63,24 +63,29 @@ describe('H10: inner 429s in $batch, responses out of order', () => {
 
 describe('H13: 429 on the single-request path', () => {
   it('pauses every worker, not only the throttled one; retries; no row fails', async () => {
-    const { path } = manifestOf(60);
+    const { path } = manifestOf(40);
+    // A slow refill makes each Retry-After long (≥ 100 ms), so a worker that ignored the pause would show.
     const r = await run(
       { manifest: path, mode: 'single', writeBudget: false, concurrency: 6, maxRetries: 30 },
-      { devices: inventory.slice(0, 60), writeBudget: { burst: 10, refillPerSecond: 40 }, latencyMs: 5 },
+      { devices: inventory.slice(0, 40), writeBudget: { burst: 5, refillPerSecond: 10 }, latencyMs: 5 },
     );
     expect(r.rows.every((x) => x.outcome === 'updated')).toBe(true);
     const stats = r.emu.stats();
     expect(stats.throttled.outer).toBeGreaterThan(0);
     expect(stats.earlyRetries).toBe(0);
-    // After a 429 answered at t with Retry-After s, no worker sends anything until t + s
-    // (requests already on the wire within a few ms of the 429 are not "sent after" it).
+    // After a 429 answered at t with Retry-After s, no worker sends anything until t + s. Requests
+    // already on their way when the 429 was answered may arrive a little later (the job and the
+    // emulator share this process's event loop), hence the slack.
     const log = r.emu.requests();
-    const slackMs = 30;
+    const slackMs = 60;
+    let windows = 0;
     for (const t of log.filter((p) => p.status === 429)) {
       const waitMs = (t.retryAfter ?? 0) * 1000;
+      if (waitMs > 2 * slackMs) windows++;
       const during = log.filter((p) => p.at > t.at + slackMs && p.at < t.at + waitMs - slackMs);
-      expect(during.map((p) => `${p.path} at +${p.at - t.at} ms`)).toEqual([]);
+      expect(during.map((p) => `${p.path} at +${p.at - t.at} ms of ${waitMs} ms`)).toEqual([]);
     }
+    expect(windows).toBeGreaterThan(0); // the check above had pauses to look into
     expect(r.summary.throttled429).toBe(stats.throttled.outer);
   });
 });
