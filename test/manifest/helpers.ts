@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspectManifest, readManifest, type ManifestInfo, type ManifestOptions } from '../../src/manifest/index.js';
 import { createValidator, type ValidationResult, type ValidatorOptions } from '../../src/validate/index.js';
+import { casesDir } from '../helpers/paths.js';
 import type { ManifestRow } from '../../src/types.js';
 
 /** The repository root (two levels above this file). */
@@ -12,7 +13,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 /** A case file of /work/shared/cases, found relative to the repository. */
 export function casePath(name: string): string {
-  return path.resolve(repoRoot, '../shared/cases', name);
+  return path.resolve(casesDir, name);
 }
 
 /** A temporary directory for test files, removed by `cleanup`. */
