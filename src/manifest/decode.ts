@@ -177,12 +177,24 @@ async function* decodePieces(
   let linesDone = 0; // line breaks already yielded
   let pendingCR = false;
 
+  const nulError = (line: number): ManifestError =>
+    new ManifestError(
+      file,
+      'contains a NUL character: this is a binary file, not a text manifest (or UTF-16 text without a byte-order mark: ' +
+        'save it again as "CSV UTF-8", or as Excel\'s "Unicode Text", which writes one)',
+      { line },
+    );
+
   const convert = (bytes: Uint8Array): string => {
     let text: string;
     try {
       text = decode(bytes);
     } catch {
       const line = linesDone + locateBadLine(bytes, encoding, decode);
+      // A NUL byte on or before that line: a binary file (a PNG, a zip) rather than a mis-encoded text.
+      const nulByte = encoding === 'utf-8' ? bytes.indexOf(0) : -1;
+      const nulLine = nulByte >= 0 ? linesDone + countByte(bytes, 0x0a, nulByte) + 1 : Infinity;
+      if (nulLine <= line) throw nulError(nulLine);
       throw new ManifestError(
         file,
         `not valid ${encoding === 'utf-8' ? 'UTF-8' : encoding.toUpperCase()} text` +
@@ -202,13 +214,7 @@ async function* decodePieces(
     }
     if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
     const nul = text.indexOf('\0');
-    if (nul >= 0) {
-      throw new ManifestError(
-        file,
-        'contains a NUL character: this is not a text manifest (or it is UTF-16 without a byte-order mark: pass encoding \'utf-16le\')',
-        { line: linesDone + countLines(text, 0, nul) + 1 },
-      );
-    }
+    if (nul >= 0) throw nulError(linesDone + countLines(text, 0, nul) + 1);
     linesDone += countLines(text, 0, text.length);
     return text;
   };
@@ -235,6 +241,13 @@ async function* decodePieces(
   } finally {
     close();
   }
+}
+
+/** How many times `byte` occurs in `bytes` before index `to`. */
+function countByte(bytes: Uint8Array, byte: number, to: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(byte); i >= 0 && i < to; i = bytes.indexOf(byte, i + 1)) n++;
+  return n;
 }
 
 function countLines(text: string, from: number, to: number): number {

@@ -26,6 +26,37 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The first key that appears twice in one object of a JSON text, at any depth, or `undefined`.
+ * `JSON.parse` silently keeps the last of `{"id": "a", "id": "b"}`, so a manifest row would be
+ * sent with a value its author may not have meant; the reader refuses such a row instead.
+ * Keys are compared after unescaping (`"\u0069d"` is `id`). `text` must be valid JSON (it is
+ * checked with `JSON.parse` first); the scan is linear in its length.
+ */
+export function findDuplicateKey(text: string): string | undefined {
+  const objects: Array<Set<string> | undefined> = []; // one entry per open {…} (a Set) or […] (undefined)
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      let end = i + 1;
+      while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1;
+      if (end >= text.length) return undefined; // not valid JSON: JSON.parse reports it
+      let next = end + 1;
+      while (next < text.length && /\s/.test(text[next]!)) next++;
+      const keys = objects[objects.length - 1];
+      if (text[next] === ':' && keys !== undefined) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      i = end;
+    } else if (ch === 0x7b /* { */) objects.push(new Set());
+    else if (ch === 0x5b /* [ */) objects.push(undefined);
+    else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) objects.pop();
+  }
+  return undefined;
+}
+
 /** A JSON value as cell text: strings as is, `null` → the clear token, others as JSON. */
 export function cellText(value: unknown, clearToken: string): string {
   if (value === null) return clearToken;

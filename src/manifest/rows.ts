@@ -7,10 +7,10 @@ import type { ManifestRow } from '../types.js';
 import { DEFAULT_CLEAR_TOKEN } from './columns.js';
 import { readCsvRows, type CsvHead } from './csv.js';
 import { openText, type TextSource } from './decode.js';
-import { ManifestError } from './errors.js';
+import { ManifestError, quote } from './errors.js';
 import { jsonArrayElements } from './json-array.js';
 import { textLines } from './json-lines.js';
-import { isJsonObject, jsonType, objectToRow } from './json-row.js';
+import { findDuplicateKey, isJsonObject, jsonType, objectToRow } from './json-row.js';
 import type { ManifestEncoding, ManifestFormat } from './types.js';
 
 /** Settings of one pass. */
@@ -29,6 +29,20 @@ export interface Pass {
   encoding: ManifestEncoding;
   bom: boolean;
   rows: AsyncGenerator<ManifestRow, void, undefined>;
+}
+
+/**
+ * Refuses a JSON object that names one key twice (`JSON.parse` would keep only the last value).
+ * @throws ManifestError naming the line and the key.
+ */
+function checkNoDuplicateKey(file: string, text: string, line: number): void {
+  const key = findDuplicateKey(text);
+  if (key !== undefined) {
+    throw new ManifestError(file, `key ${quote(key)} appears twice in one object: keep one (JSON would silently use the last)`, {
+      line,
+      column: key,
+    });
+  }
 }
 
 /** Reason text of a `JSON.parse` failure, without the echo of the input. */
@@ -53,6 +67,7 @@ async function* jsonRows(
     if (!isJsonObject(value)) {
       throw new ManifestError(file, `element ${element.index} is ${jsonType(value)}, not an object`, { line: element.line });
     }
+    checkNoDuplicateKey(file, element.text, element.line);
     yield objectToRow(file, value, element.index, element.line, { ...options, clearToken });
   }
 }
@@ -78,6 +93,7 @@ async function* jsonLinesRows(
       yield { row, line, fields: {}, columns: {}, error: `line ${line} is ${jsonType(value)}, not a JSON object` };
       continue;
     }
+    checkNoDuplicateKey(file, lineText, line);
     yield objectToRow(file, value, row, line, { ...options, clearToken });
   }
   if (row === 0) throw new ManifestError(file, 'the file is empty: expected one JSON object per line', { line: 1 });

@@ -4,19 +4,21 @@
  * braces). Pure functions.
  */
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isGuid } from '../graph/guid.js';
 
-/** Characters that are invisible when pasted: zero-width space/joiners, word joiner, BOM, soft hyphen. */
-const INVISIBLE = /[\u200B\u200C\u200D\u2060\uFEFF\u00AD]/g;
+/** Re-exported: one definition of "is a GUID" for the validator and the URL builder (src/graph/guid.ts). */
+export { isGuid };
 
-/** Whether `s` is exactly a GUID: 8-4-4-4-12 hexadecimal digits, any case, nothing around it. */
-export function isGuid(s: string): boolean {
-  return GUID.test(s);
-}
+/**
+ * Characters that are invisible when pasted: zero-width space/joiners, word joiner, BOM, soft hyphen,
+ * and the zero-width direction marks and isolates that right-to-left locales put around values
+ * (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
+ */
+const INVISIBLE = /[\u200B\u200C\u200D\u2060\uFEFF\u00AD\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 /** The canonical (lower-case) form of a GUID, or `undefined` when `s` is not exactly a GUID. */
 export function canonicalGuid(s: string): string | undefined {
-  return GUID.test(s) ? s.toLowerCase() : undefined;
+  return isGuid(s) ? s.toLowerCase() : undefined;
 }
 
 /** Result of {@link normaliseKey}: a canonical key with what was cleaned, or why it is not a key. */

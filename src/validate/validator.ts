@@ -83,7 +83,7 @@ function findKey(fields: Record<string, unknown>): KeyFound {
   const keyType = named[0]!;
   const raw = fields[keyType];
   if (typeof raw !== 'string') {
-    return { keyType, key: String(raw), valid: false, notes: [], problem: `${keyType} ${show(raw)} is not a GUID (it is ${describeType(raw)})` };
+    return { keyType, key: JSON.stringify(raw) ?? String(raw), valid: false, notes: [], problem: `${keyType} ${show(raw)} is not a GUID (it is ${describeType(raw)})` };
   }
   const normal = normaliseKey(raw, keyType);
   if ('error' in normal) {
