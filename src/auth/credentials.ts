@@ -8,6 +8,8 @@ import {
   WorkloadIdentityCredential,
   type TokenCredential,
 } from '@azure/identity';
+import { checkAuthorityHost, GraphConfigError } from '../graph/clouds.js';
+import { rememberEnvironmentSecrets } from '../graph/errors.js';
 import { JobError } from '../job/errors.js';
 
 /** Which credential signs in. `default` is DefaultAzureCredential. */
@@ -29,6 +31,8 @@ export interface CredentialSettings {
   authorityHost?: string;
   /** The cloud's default authority host. */
   defaultAuthorityHost: string;
+  /** Accept an authority host that is neither a known Entra host nor loopback (a private authority). Default false. */
+  allowUnknownHost?: boolean;
   env: NodeJS.ProcessEnv;
 }
 
@@ -38,15 +42,22 @@ export interface CredentialSettings {
  * never from flags that would land in shell history or `ps`.
  * Source: learn.microsoft.com/javascript/api/@azure/identity; graph-facts.md §4.
  * @throws {JobError} (exit 3) naming the missing variable when a required setting is absent,
- *   or when the authority host is not https.
+ *   or when the authority host is not https, or is neither a Microsoft Entra host nor loopback
+ *   without `allowUnknownHost` (the secret would be sent there; see `checkAuthorityHost`).
  */
 export function createCredential(settings: CredentialSettings): TokenCredential {
   const env = settings.env;
+  // The secrets below (and those @azure/identity reads from process.env itself) are redacted from every output.
+  rememberEnvironmentSecrets(env);
+  rememberEnvironmentSecrets(process.env);
   const tenantId = settings.tenantId ?? env.AZURE_TENANT_ID;
   const clientId = settings.clientId ?? env.AZURE_CLIENT_ID;
   const authorityHost = settings.authorityHost ?? env.AZURE_AUTHORITY_HOST ?? settings.defaultAuthorityHost;
-  if (!/^https:\/\//i.test(authorityHost)) {
-    throw new JobError(`authority host ${authorityHost} must be an https URL (Entra sign-in is https only)`);
+  try {
+    checkAuthorityHost(authorityHost, { allowHost: settings.allowUnknownHost === true });
+  } catch (err) {
+    if (err instanceof GraphConfigError) throw new JobError(err.message);
+    throw err;
   }
   const custom = authorityHost.replace(/\/+$/, '').toLowerCase() !== settings.defaultAuthorityHost.toLowerCase();
   const common = { authorityHost, ...(custom ? { disableInstanceDiscovery: true } : {}) };

@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
+import { rememberSecret } from '../graph/errors.js';
 
 /**
  * Where bearer tokens come from. `getToken` is called for every request (or `$batch`) so that runs
@@ -38,6 +39,7 @@ export function credentialTokenSource(credential: TokenCredential, scope: string
 
 /**
  * Shares one token among all workers and renews it once, not once per worker, when Graph rejects it.
+ * Every token it hands out is given to `rememberSecret`, so no output can carry it.
  */
 export class TokenManager {
   #renewing: Promise<string> | undefined;
@@ -54,6 +56,7 @@ export class TokenManager {
   async current(): Promise<string> {
     if (this.#renewing) return this.#renewing;
     const token = await this.source.getToken();
+    rememberSecret(token); // redacted from every log line, result and error from now on
     if (this.#rejected.has(token)) return this.renew(token);
     this.#latest = token;
     return token;
@@ -71,6 +74,7 @@ export class TokenManager {
     this.#renewing = this.source
       .getToken({ forceRefresh: true })
       .then((token) => {
+        rememberSecret(token);
         this.#latest = token;
         return token;
       })

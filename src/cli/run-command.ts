@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { redactSecrets } from '../graph/errors.js';
+import { redactSecrets, rememberEnvironmentSecrets } from '../graph/errors.js';
 import { JobError } from '../job/errors.js';
 import { ExitCode } from '../job/exit-codes.js';
 import { loadJobFile } from '../job/job-file.js';
@@ -98,7 +98,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('graph-url', { type: 'string', describe: 'Graph base URL (default https://graph.microsoft.com); http only for loopback' })
       .option('cloud', { type: 'string', choices: ['global', 'usgov', 'usgov-dod', 'china'], describe: 'National cloud (default global)' })
       .option('api-version', { type: 'string', choices: ['v1.0', 'beta'], describe: 'Graph API version (default v1.0)' })
-      .option('allow-unknown-host', { type: 'boolean', describe: 'Allow a --graph-url host that is not a known Graph root' })
+      .option('allow-unknown-host', { type: 'boolean', describe: 'Allow a --graph-url (or --authority-host) host that is not a known Graph root (Entra host)' })
       .option('auth', { type: 'string', choices: [...authKinds], describe: 'Credential (default: DefaultAzureCredential). GRAPH_ACCESS_TOKEN overrides' })
       .option('tenant-id', { type: 'string', describe: 'Tenant id (default AZURE_TENANT_ID)' })
       .option('client-id', { type: 'string', describe: 'App (client) id (default AZURE_CLIENT_ID)' })
@@ -135,6 +135,7 @@ async function runFromCli(args: RunArgs): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  rememberEnvironmentSecrets(process.env); // GRAPH_ACCESS_TOKEN, AZURE_CLIENT_SECRET, …: redacted from every output
   try {
     const fromFile = args.job ? loadJobFile(args.job) : {};
     const options = mergeRunOptions(fromFile, args);
@@ -146,7 +147,10 @@ async function runFromCli(args: RunArgs): Promise<number> {
       process.stderr.write(`graph-bulk: ${redactSecrets(err.message)}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`graph-bulk: internal error: ${redactSecrets((err as Error)?.stack ?? String(err))}\n`);
+    // A bug, not bad input: one line without the stack trace unless GRAPH_BULK_DEBUG is set; never a secret.
+    const debug = process.env.GRAPH_BULK_DEBUG !== undefined && process.env.GRAPH_BULK_DEBUG !== '' && process.env.GRAPH_BULK_DEBUG !== '0';
+    const text = debug ? ((err as Error)?.stack ?? String(err)) : `${(err as Error)?.message ?? String(err)} (set GRAPH_BULK_DEBUG=1 for details)`;
+    process.stderr.write(`graph-bulk: internal error: ${redactSecrets(text)}\n`);
     return ExitCode.NothingSent;
   } finally {
     process.off('SIGINT', onSignal);

@@ -107,35 +107,36 @@ export function resolveGraphRoot(opts: { graphUrl?: string; cloud?: Cloud; allow
   if (typeof raw !== 'string' || raw.trim() === '') {
     throw new GraphConfigError('Graph URL is empty');
   }
+  const shown = showUrl(raw);
   if (raw !== raw.trim()) {
-    throw new GraphConfigError(`Graph URL ${JSON.stringify(raw)} has leading or trailing whitespace`);
+    throw new GraphConfigError(`Graph URL ${shown} has leading or trailing whitespace`);
   }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new GraphConfigError(`Graph URL ${JSON.stringify(raw)} is not a valid absolute URL`);
+    throw new GraphConfigError(`Graph URL ${shown} is not a valid absolute URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new GraphConfigError(`Graph URL ${JSON.stringify(raw)} must use https (or http for loopback only)`);
+    throw new GraphConfigError(`Graph URL ${shown} must use https (or http for loopback only)`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new GraphConfigError(`Graph URL ${JSON.stringify(raw)} must not contain credentials`);
+    throw new GraphConfigError(`Graph URL ${shown} must not contain credentials`);
   }
   if (url.pathname !== '/' && url.pathname !== '') {
     throw new GraphConfigError(
-      `Graph URL ${JSON.stringify(raw)} must be a root such as https://graph.microsoft.com ` +
+      `Graph URL ${shown} must be a root such as https://graph.microsoft.com ` +
         `(no path: the API version is added per request)`,
     );
   }
   // `new URL` drops an empty "?" or "#": check the raw text too.
   if (url.search !== '' || url.hash !== '' || /[?#]/.test(raw)) {
-    throw new GraphConfigError(`Graph URL ${JSON.stringify(raw)} must not have a query or fragment`);
+    throw new GraphConfigError(`Graph URL ${shown} must not have a query or fragment`);
   }
   const loopback = isLoopbackHost(url.hostname);
   if (url.protocol === 'http:' && !loopback) {
     throw new GraphConfigError(
-      `Graph URL ${JSON.stringify(raw)} uses http for a non-loopback host: only https is allowed ` +
+      `Graph URL ${shown} uses http for a non-loopback host: only https is allowed ` +
         `(http only for localhost, 127.0.0.0/8 or [::1])`,
     );
   }
@@ -143,10 +144,57 @@ export function resolveGraphRoot(opts: { graphUrl?: string; cloud?: Cloud; allow
     throw new GraphConfigError(
       `Graph URL host ${JSON.stringify(url.host)} is not a Microsoft Graph root ` +
         `(${[...KNOWN_GRAPH_HOSTS].join(', ')}) nor loopback; access tokens would be sent to it. ` +
-        `Pass allowHost to accept it deliberately.`,
+        `Pass allowUnknownHost (--allow-unknown-host) to accept it deliberately.`,
     );
   }
   return url.origin;
+}
+
+/** A URL for a message, JSON-quoted, with any user info (`user:password@`) replaced by `…@`. */
+function showUrl(raw: string): string {
+  return JSON.stringify(raw.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1…@'));
+}
+
+/** Hosts (`URL.host`) of every cloud's Entra sign-in authority. */
+const KNOWN_AUTHORITY_HOSTS: ReadonlySet<string> = new Set(
+  Object.values(CLOUDS).map((c) => new URL(c.authorityHost).host),
+);
+
+/**
+ * Checks a sign-in authority host (`authorityHost` option or `AZURE_AUTHORITY_HOST`) before a client
+ * secret, certificate assertion or federated token is sent to it. It must be an absolute `https:`
+ * URL without user info, query or fragment, whose host is the authority host of one of
+ * {@link CLOUDS} (`login.microsoftonline.com`, `login.microsoftonline.us`, `login.chinacloudapi.cn`)
+ * or a loopback host ({@link isLoopbackHost}), unless `allowHost` is true (a private authority).
+ * `allowHost` never relaxes the https rule (Entra sign-in is https only; graph-facts.md §4).
+ * @returns the URL as given, without trailing slashes.
+ * @throws GraphConfigError for every rule above.
+ */
+export function checkAuthorityHost(authorityHost: string, opts: { allowHost?: boolean } = {}): string {
+  const shown = showUrl(String(authorityHost));
+  let url: URL;
+  try {
+    url = new URL(authorityHost);
+  } catch {
+    throw new GraphConfigError(`authority host ${shown} is not a valid absolute URL`);
+  }
+  if (url.protocol !== 'https:') {
+    throw new GraphConfigError(`authority host ${shown} must be an https URL (Entra sign-in is https only)`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new GraphConfigError(`authority host ${shown} must not contain credentials`);
+  }
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(authorityHost)) {
+    throw new GraphConfigError(`authority host ${shown} must not have a query or fragment`);
+  }
+  if (!isLoopbackHost(url.hostname) && !KNOWN_AUTHORITY_HOSTS.has(url.host) && opts.allowHost !== true) {
+    throw new GraphConfigError(
+      `authority host ${JSON.stringify(url.host)} is not a Microsoft Entra sign-in host ` +
+        `(${[...KNOWN_AUTHORITY_HOSTS].join(', ')}) nor loopback; the client secret or certificate would be sent to it. ` +
+        `Pass allowUnknownHost (--allow-unknown-host) to accept it deliberately.`,
+    );
+  }
+  return authorityHost.replace(/\/+$/, '');
 }
 
 /**

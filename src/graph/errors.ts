@@ -32,9 +32,47 @@ export const MAX_SUMMARY_CHARS = 200;
 const REDACTED = '<redacted>';
 const SECRET_KEYS = 'client_secret|client_assertion|access_token|refresh_token|id_token|password';
 
+/** Shortest value {@link rememberSecret} keeps: shorter ones are too likely to be ordinary text. */
+export const MIN_REMEMBERED_SECRET_CHARS = 8;
+/** Most values {@link rememberSecret} keeps (the oldest is forgotten first): tokens are renewed in long runs. */
+export const MAX_REMEMBERED_SECRETS = 64;
+const remembered = new Set<string>();
+
+/**
+ * Remembers secret values this process holds — bearer tokens it sends, the client secret and
+ * certificate password it signs in with — so that {@link redactSecrets} removes them wherever they
+ * appear, also where no pattern would find them (a server message echoing the bare token, an
+ * identity library's error quoting a password). Process-wide; `undefined`, non-strings and values
+ * shorter than {@link MIN_REMEMBERED_SECRET_CHARS} characters are ignored; at most
+ * {@link MAX_REMEMBERED_SECRETS} are kept.
+ */
+export function rememberSecret(...values: ReadonlyArray<string | undefined>): void {
+  for (const raw of values) {
+    if (typeof raw !== 'string') continue;
+    const value = raw.trim();
+    if (value.length < MIN_REMEMBERED_SECRET_CHARS || remembered.has(value)) continue;
+    remembered.add(value);
+    if (remembered.size > MAX_REMEMBERED_SECRETS) remembered.delete(remembered.values().next().value!);
+  }
+}
+
+/** Environment variables whose values are secrets (graph-facts.md §4; @azure/identity's EnvironmentCredential). */
+export const SECRET_ENVIRONMENT_VARIABLES: readonly string[] = [
+  'GRAPH_ACCESS_TOKEN',
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+  'AZURE_PASSWORD',
+];
+
+/** {@link rememberSecret} for the values of {@link SECRET_ENVIRONMENT_VARIABLES} in `env`. */
+export function rememberEnvironmentSecrets(env: NodeJS.ProcessEnv): void {
+  rememberSecret(...SECRET_ENVIRONMENT_VARIABLES.map((name) => env[name]));
+}
+
 /**
  * Replace credentials in free text with `<redacted>` before server or request text lands in a log or
  * results file:
+ * - every value given to {@link rememberSecret}, wherever it appears;
  * - quoted JSON-ish members `"Authorization": "…"` (any case, single or double quotes), and the same for
  *   `client_secret`, `client_assertion`, `access_token`, `refresh_token`, `id_token`, `password`;
  * - header lines `Authorization: …` (to end of line);
@@ -45,8 +83,10 @@ const SECRET_KEYS = 'client_secret|client_assertion|access_token|refresh_token|i
  */
 export function redactSecrets(text: string): string {
   if (typeof text !== 'string' || text === '') return text;
+  let out = text;
+  for (const secret of remembered) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   return (
-    text
+    out
       // "Authorization": "…", 'client_secret': '…'
       .replace(
         new RegExp(`((["'])(?:authorization|${SECRET_KEYS})\\2\\s*:\\s*)(["'])(?:\\\\.|(?!\\3)[^\\\\])*\\3`, 'gi'),
@@ -132,9 +172,10 @@ function stripHtml(s: string): string {
 }
 
 function collapseWhitespace(s: string): string {
-  // also turns control characters into spaces: one line for logs and CSV cells
+  // also turns control characters (C0, DEL and C1, e.g. a terminal's CSI \u009b) into spaces:
+  // one line for logs and CSV cells, nothing a terminal would act on
   // eslint-disable-next-line no-control-regex
-  return s.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
+  return s.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
 }
 
 /** Cut `s` to at most `max` characters, ending with `…` when cut (never splitting a surrogate pair). */

@@ -90,7 +90,8 @@ export const jobOptionsSchema = z
     cloud: z.enum(['global', 'usgov', 'usgov-dod', 'china']).default('global'),
     /** Graph API version. Default `v1.0`. */
     apiVersion: z.enum(['v1.0', 'beta']).default('v1.0'),
-    /** Allow a `graphUrl` host that is not a known Graph root (tokens would be sent there). Default false. */
+    /** Allow a `graphUrl` host that is not a known Graph root (tokens would be sent there), or an
+     * `authorityHost` that is not a known Entra sign-in host (secrets would be sent there). Default false. */
     allowUnknownHost: z.boolean().default(false),
     /** Sign-in: which @azure/identity credential. Ignored when GRAPH_ACCESS_TOKEN is set. Default `default`. */
     auth: z.enum(authKinds).default('default'),
