@@ -218,6 +218,7 @@ class JobRun {
             clientId: o.clientId,
             authorityHost: o.authorityHost,
             defaultAuthorityHost: CLOUDS[o.cloud].authorityHost,
+            allowUnknownHost: o.allowUnknownHost,
             env: this.#env,
           });
           tokenSource = credentialTokenSource(credential, tokenScope(graphRoot), `@azure/identity ${o.auth}`);
@@ -437,6 +438,7 @@ class JobRun {
         : ' Hint: no device has this object id; if the value is the device\'s deviceId, put it in a "deviceId" column instead.';
     }
     if (!/retries exhausted/.test(message) && /retries exhausted/.test(reason)) message = `${message} (${reason})`;
+    if (w.update.notes.length > 0) message = [message, ...w.update.notes].join('; '); // what was normalised, as for updated rows
     this.#finish(w, { outcome: 'failed', httpStatus: outcome.status, errorCode: code, errorMessage: message, requestId: outcome.requestId });
     this.#byErrorCode[code ?? `HTTP${outcome.status}`] = (this.#byErrorCode[code ?? `HTTP${outcome.status}`] ?? 0) + 1;
 
