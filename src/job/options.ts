@@ -137,6 +137,11 @@ export function parseJobOptions(input: unknown, source = 'options'): JobOptions 
   const parsed = jobOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
+      if (i.code === 'unrecognized_keys') {
+        // A job file is data: a field that is not an option ("shell", "preRun", a typo) is never run or guessed at.
+        const where = i.path.length ? ` in ${i.path.join('.')}` : '';
+        return `unknown option${i.keys.length === 1 ? '' : 's'}${where} ${i.keys.map((k) => JSON.stringify(k)).join(', ')} (see graph-bulk run --help for the options)`;
+      }
       const field = i.path.join('.') || '(top level)';
       return `${field}: ${i.message}`;
     });
