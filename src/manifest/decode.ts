@@ -190,11 +190,10 @@ async function* decodePieces(
     try {
       text = decode(bytes);
     } catch {
-      const line = linesDone + locateBadLine(bytes, encoding, decode);
-      // A NUL byte on or before that line: a binary file (a PNG, a zip) rather than a mis-encoded text.
+      // A NUL byte: a binary file (an image, an archive), not a text in another encoding.
       const nulByte = encoding === 'utf-8' ? bytes.indexOf(0) : -1;
-      const nulLine = nulByte >= 0 ? linesDone + countByte(bytes, 0x0a, nulByte) + 1 : Infinity;
-      if (nulLine <= line) throw nulError(nulLine);
+      if (nulByte >= 0) throw nulError(linesDone + countByte(bytes, 0x0a, nulByte) + 1);
+      const line = linesDone + locateBadLine(bytes, encoding, decode);
       throw new ManifestError(
         file,
         `not valid ${encoding === 'utf-8' ? 'UTF-8' : encoding.toUpperCase()} text` +
