@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CLOUDS,
+  checkAuthorityHost,
   GraphConfigError,
   isCloud,
   isLoopbackHost,
@@ -162,5 +163,56 @@ describe('tokenScope', () => {
 
   it('composes with resolveGraphRoot', () => {
     expect(tokenScope(resolveGraphRoot({ cloud: 'usgov-dod' }))).toBe('https://dod-graph.microsoft.us/.default');
+  });
+});
+
+describe('Graph URL messages never repeat credentials', () => {
+  it.each(['https://admin:S3cret-pw@graph.microsoft.com', 'ftp://admin:S3cret-pw@graph.microsoft.com', 'http://admin:S3cret-pw@evil.example/'])(
+    '%s',
+    (graphUrl) => {
+      expect(() => resolveGraphRoot({ graphUrl })).toThrow(GraphConfigError);
+      try {
+        resolveGraphRoot({ graphUrl, allowHost: true });
+      } catch (err) {
+        expect((err as Error).message).not.toContain('S3cret-pw');
+        expect((err as Error).message).toContain('…@');
+      }
+    },
+  );
+});
+
+describe('checkAuthorityHost', () => {
+  it.each([
+    'https://login.microsoftonline.com',
+    'https://login.microsoftonline.com/',
+    'https://login.microsoftonline.us',
+    'https://login.chinacloudapi.cn',
+    'https://127.0.0.1:8443',
+    'https://localhost:9443',
+  ])('accepts %s', (host) => {
+    expect(checkAuthorityHost(host)).toBe(host.replace(/\/$/, ''));
+  });
+
+  it.each([
+    ['https://evil.example', /not a Microsoft Entra sign-in host.*allowUnknownHost/],
+    ['https://login.microsoftonline.com.evil.example', /not a Microsoft Entra sign-in host/],
+    ['https://login.microsoftonline.com:8443', /not a Microsoft Entra sign-in host/],
+    ['http://login.microsoftonline.com', /must be an https URL/],
+    ['http://127.0.0.1:8080', /must be an https URL/],
+    ['login.microsoftonline.com', /not a valid absolute URL/],
+    ['https://user:pw-in-url@login.microsoftonline.com', /must not contain credentials/],
+    ['https://login.microsoftonline.com/?x=1', /query or fragment/],
+  ])('refuses %s', (host, message) => {
+    expect(() => checkAuthorityHost(host)).toThrow(message);
+    try {
+      checkAuthorityHost(host);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('pw-in-url');
+    }
+  });
+
+  it('allowHost accepts a private https authority, never http', () => {
+    expect(checkAuthorityHost('https://sts.contoso.example/', { allowHost: true })).toBe('https://sts.contoso.example');
+    expect(() => checkAuthorityHost('http://sts.contoso.example', { allowHost: true })).toThrow(/https/);
   });
 });

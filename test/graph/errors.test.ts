@@ -5,6 +5,8 @@ import {
   MAX_SUMMARY_CHARS,
   parseGraphError,
   redactSecrets,
+  rememberEnvironmentSecrets,
+  rememberSecret,
   statusErrorCode,
   summarizeText,
   truncate,
@@ -280,5 +282,34 @@ describe('truncate / summarizeText', () => {
 
   it('decodes entities', () => {
     expect(summarizeText('<p>a &lt;b&gt; &quot;c&quot; &#39;d&#39; &#x41; &#65; &amp;amp;</p>')).toBe(`a <b> "c" 'd' A A &amp;`);
+  });
+});
+
+// Last in this file: remembered secrets are process-wide.
+describe('rememberSecret: bare secret values are redacted wherever they appear', () => {
+  it('a remembered token or secret is removed from any text, patterns or not; short values are ignored', () => {
+    const token = 'opaque-token-0123456789';
+    expect(redactSecrets(`invalid token ${token}.`)).toBe(`invalid token ${token}.`); // no pattern knows it
+    rememberSecret(token, undefined, 'short', '  ');
+    expect(redactSecrets(`invalid token ${token}. again:${token}`)).toBe('invalid token <redacted>. again:<redacted>');
+    expect(redactSecrets('a short word')).toBe('a short word');
+    expect(redactSecrets(redactSecrets(`x ${token}`))).toBe('x <redacted>');
+  });
+
+  it('rememberEnvironmentSecrets takes the secret variables only', () => {
+    rememberEnvironmentSecrets({
+      AZURE_CLIENT_SECRET: 'env-client-secret-42',
+      AZURE_CLIENT_CERTIFICATE_PASSWORD: 'env-cert-password-42',
+      GRAPH_ACCESS_TOKEN: ' env-access-token-42\n',
+      AZURE_CLIENT_ID: '3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d',
+    });
+    expect(redactSecrets('env-client-secret-42 env-cert-password-42 env-access-token-42')).toBe('<redacted> <redacted> <redacted>');
+    expect(redactSecrets('client 3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d')).toBe('client 3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d');
+  });
+
+  it('parseGraphError redacts a remembered secret echoed in a message', () => {
+    rememberSecret('echoed-secret-value-7');
+    const e = parseGraphError(400, { error: { code: 'BadRequest', message: 'bad secret echoed-secret-value-7' } });
+    expect(e.message).toBe('bad secret <redacted>');
   });
 });

@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManifestError, inspectManifest } from '../../src/manifest/index.js';
 import { jsonArrayElements } from '../../src/manifest/json-array.js';
+import { findDuplicateKey } from '../../src/manifest/json-row.js';
 import { isInvalid } from '../../src/validate/index.js';
 import { readAll, rejection, tempDir, validateAll } from './helpers.js';
 
@@ -166,5 +167,21 @@ describe('JSON Lines manifests', () => {
   it('format option overrides the extension', async () => {
     const file = tmp.write('rows.txt', `{"id": "${G1}", "displayName": "A"}\n`);
     expect((await inspectManifest(file, { format: 'jsonl' })).format).toBe('jsonl');
+  });
+});
+
+describe('findDuplicateKey', () => {
+  it.each([
+    ['{"id": 1, "id": 2}', 'id'],
+    ['{"a": {"id": 1}, "id": 2}', undefined],
+    ['{"e": {"k": 1, "k" : 2}}', 'k'],
+    ['{"\\u0069d": 1, "id": 2}', 'id'],
+    ['{"s": "\\"id\\": 1, \\"id\\":", "id": 1}', undefined],
+    ['{"l": [{"x": 1}, {"x": 2}], "x": 3}', undefined],
+    ['{"a\\\\": 1, "a\\\\": 2}', 'a\\'],
+    ['[]', undefined],
+    ['{"unterminated', undefined],
+  ])('%s → %s', (text, key) => {
+    expect(findDuplicateKey(text)).toBe(key);
   });
 });

@@ -1,9 +1,8 @@
 /**
  * Helpers of the security tests: run a job in-process against an emulator the test owns (so that
  * the emulator can be inspected also when the job is refused), a token source that counts its calls,
- * and the CLI as a child process.
+ * and what a CLI run left on disk.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenSource } from '../../src/auth/token-source.js';
@@ -12,7 +11,7 @@ import { JobError } from '../../src/job/errors.js';
 import type { JobOptionsInput } from '../../src/job/options.js';
 import { runJob, type JobSummary } from '../../src/job/run-job.js';
 import { Capture } from '../helpers/job.js';
-import { caseDevices, cliPath } from '../helpers/paths.js';
+import { caseDevices } from '../helpers/paths.js';
 import { readResults, tempDir, type ResultLine } from '../helpers/results.js';
 
 /** The cases' devices (../shared/cases/devices.json). */
@@ -83,37 +82,6 @@ export function patchPaths(emu: Emulator): string[] {
     .requests()
     .filter((r) => r.method === 'PATCH')
     .map((r) => r.path);
-}
-
-/** What a CLI run printed and returned. */
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `node dist/cli/main.js <args>` as a child process with exactly `env` (plus PATH), in `cwd`.
- * Resolves when it exits; `timeoutMs` kills it (the test then fails on the exit code).
- */
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 /** Every file under `dir` (recursively), with its text. */

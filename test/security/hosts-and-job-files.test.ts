@@ -12,8 +12,9 @@ import { JobError } from '../../src/job/errors.js';
 import { runJob } from '../../src/job/run-job.js';
 import { Capture } from '../helpers/job.js';
 import { caseDevices } from '../helpers/paths.js';
+import { runCli } from '../helpers/cli.js';
 import { readResults, tempDir, tempFile } from '../helpers/results.js';
-import { caseEmulator, countingTokenSource, ID, runCli, runJobOn, STACK_LINE } from './helpers.js';
+import { caseEmulator, ID, runJobOn, STACK_LINE } from './helpers.js';
 
 let emu: Emulator | undefined;
 afterEach(async () => {

@@ -8,8 +8,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir, tempFile } from '../helpers/results.js';
-import { caseEmulator, DEVICE_ID, ID, patchPaths, runCli, runJobOn, STACK_LINE } from './helpers.js';
+import { caseEmulator, DEVICE_ID, ID, patchPaths, runJobOn, STACK_LINE } from './helpers.js';
 
 let emu: Emulator | undefined;
 afterEach(async () => {

@@ -9,8 +9,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { tempDir } from '../helpers/results.js';
-import { caseEmulator, filesUnder, ID, runCli, STACK_LINE, type CliRun } from './helpers.js';
+import { caseEmulator, filesUnder, ID, STACK_LINE } from './helpers.js';
 
 const TOKEN = 'gbk6-KNOWN-TOKEN-7f3a9c2e51d84b06';
 const CLIENT_SECRET = 'gbk6~CLIENT~SECRET~9d8c7b6a5f4e';

@@ -28,6 +28,9 @@ describe('normaliseKey', () => {
     [` '${G}' `, ['trimmed whitespace around id', 'removed quotes around id']],
     [`\u200b${G}\u200d`, ['removed zero-width characters from id']],
     [`${G.slice(0, 10)}\u200b${G.slice(10)}`, ['removed zero-width characters from id']],
+    [`\u200e${G}\u200f`, ['removed zero-width characters from id']], // LRM / RLM from right-to-left exports
+    [`\u2066{${G}}\u2069`, ['removed zero-width characters from id', 'removed braces around id']], // bidi isolates
+    [`\u202b${G}\u202c`, ['removed zero-width characters from id']], // bidi embedding
     [`{ ${G} }`, ['removed braces around id', 'trimmed whitespace around id']],
   ])('%j → canonical key, notes %j', (raw, notes) => {
     expect(normaliseKey(raw)).toEqual({ key: G, notes });
