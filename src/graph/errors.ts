@@ -42,17 +42,21 @@ const remembered = new Set<string>();
  * Remembers secret values this process holds — bearer tokens it sends, the client secret and
  * certificate password it signs in with — so that {@link redactSecrets} removes them wherever they
  * appear, also where no pattern would find them (a server message echoing the bare token, an
- * identity library's error quoting a password). Process-wide; `undefined`, non-strings and values
- * shorter than {@link MIN_REMEMBERED_SECRET_CHARS} characters are ignored; at most
- * {@link MAX_REMEMBERED_SECRETS} are kept.
+ * identity library's error quoting a password), also percent-encoded or JSON-escaped. Process-wide;
+ * `undefined`, non-strings and values shorter than {@link MIN_REMEMBERED_SECRET_CHARS} characters are
+ * ignored; at most {@link MAX_REMEMBERED_SECRETS} forms are kept (the least recently remembered go first).
  */
 export function rememberSecret(...values: ReadonlyArray<string | undefined>): void {
   for (const raw of values) {
     if (typeof raw !== 'string') continue;
     const value = raw.trim();
-    if (value.length < MIN_REMEMBERED_SECRET_CHARS || remembered.has(value)) continue;
-    remembered.add(value);
-    if (remembered.size > MAX_REMEMBERED_SECRETS) remembered.delete(remembered.values().next().value!);
+    if (value.length < MIN_REMEMBERED_SECRET_CHARS) continue;
+    // Also as it appears in a form body or URL (`%2B`) and inside a JSON string (`\"`).
+    for (const form of new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)])) {
+      remembered.delete(form); // re-added as the newest
+      remembered.add(form);
+    }
+    while (remembered.size > MAX_REMEMBERED_SECRETS) remembered.delete(remembered.values().next().value!);
   }
 }
 

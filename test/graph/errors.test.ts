@@ -307,6 +307,12 @@ describe('rememberSecret: bare secret values are redacted wherever they appear',
     expect(redactSecrets('client 3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d')).toBe('client 3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d');
   });
 
+  it('also percent-encoded (a form body) and JSON-escaped', () => {
+    rememberSecret('s3c~r+t/"x\\y');
+    expect(redactSecrets(`body: grant=1&secret=${encodeURIComponent('s3c~r+t/"x\\y')}`)).toBe('body: grant=1&secret=<redacted>');
+    expect(redactSecrets(`{"value": ${JSON.stringify('s3c~r+t/"x\\y')}}`)).toBe('{"value": "<redacted>"}');
+  });
+
   it('parseGraphError redacts a remembered secret echoed in a message', () => {
     rememberSecret('echoed-secret-value-7');
     const e = parseGraphError(400, { error: { code: 'BadRequest', message: 'bad secret echoed-secret-value-7' } });
