@@ -146,6 +146,7 @@ class JobRun {
     let stopEmulator: (() => Promise<void>) | undefined;
     try {
       if (!o.dryRun) stopEmulator = await this.#connect();
+      else if (!o.emulator) this.#checkGraphUrl(o.graphUrl); // a dry run refuses a job file's unknown host too
       this.#results = this.#openResults(info);
       this.#log.info(`job started`, {
         manifest: manifestPath,
@@ -180,6 +181,18 @@ class JobRun {
     return c.updated + c.failed + c.invalid + c.skipped + c.planned;
   }
 
+  /**
+   * The Graph root for `graphUrl` (see `resolveGraphRoot`: a known cloud's root or loopback unless allowUnknownHost).
+   * @throws {JobError} (exit 3) otherwise.
+   */
+  #checkGraphUrl(graphUrl: string | undefined): string {
+    try {
+      return resolveGraphRoot({ graphUrl, cloud: this.#o.cloud, allowHost: this.#o.allowUnknownHost });
+    } catch (err) {
+      throw new JobError((err as Error).message);
+    }
+  }
+
   /** Sets up Graph root, tokens, sender and budget; takes one token so sign-in problems stop here. */
   async #connect(): Promise<(() => Promise<void>) | undefined> {
     const o = this.#o;
@@ -202,10 +215,10 @@ class JobRun {
     }
     let graphRoot: string;
     try {
-      graphRoot = resolveGraphRoot({ graphUrl, cloud: o.cloud, allowHost: o.allowUnknownHost });
+      graphRoot = this.#checkGraphUrl(graphUrl);
     } catch (err) {
       await stopEmulator?.();
-      throw new JobError((err as Error).message);
+      throw err;
     }
     if (!tokenSource) {
       const envToken = this.#env.GRAPH_ACCESS_TOKEN;

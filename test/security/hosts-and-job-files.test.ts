@@ -42,6 +42,18 @@ describe('where tokens may go', () => {
     expect(existsSync(r.resultsPath)).toBe(false);
   });
 
+  it('a dry run refuses an unknown host too, so a copied job file is caught before the real run', async () => {
+    emu = await caseEmulator();
+    const r = await runJobOn(emu, { manifest: manifest(), graphUrl: 'https://evil.example', dryRun: true });
+    expect(r.error?.exitCode).toBe(3);
+    expect(r.error!.message).toMatch(/"evil\.example" is not a Microsoft Graph root/);
+    expect(existsSync(r.resultsPath)).toBe(false);
+    const allowed = await runJobOn(emu, { manifest: manifest(), graphUrl: 'https://evil.example', dryRun: true, allowUnknownHost: true });
+    expect(allowed.rows.map((x) => x.outcome)).toEqual(['planned', 'planned']);
+    expect(allowed.tokens.calls).toBe(0);
+    expect(emu.requests()).toEqual([]);
+  });
+
   it('a password in the Graph URL is refused and never repeated', async () => {
     emu = await caseEmulator();
     const r = await runJobOn(emu, { manifest: manifest(), graphUrl: 'https://admin:Pa55-word-in-url@graph.microsoft.com' });
