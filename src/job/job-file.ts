@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { jsonParseReason } from '../manifest/errors.js';
 import { JobError } from './errors.js';
 
 /** Job-file fields that hold paths: resolved relative to the job file's folder. */
@@ -24,7 +25,7 @@ export function loadJobFile(path: string): Record<string, unknown> {
   try {
     data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new JobError(`job file ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new JobError(`job file ${path} is not valid JSON: ${jsonParseReason(err)}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new JobError(`job file ${path} must hold a JSON object of job options`);

@@ -45,3 +45,18 @@ export function quote(value: string, max = 80): string {
   const shown = value.length > max ? `${value.slice(0, max)}…` : value;
   return JSON.stringify(shown);
 }
+
+/**
+ * The reason of a `JSON.parse` failure for a message, e.g. `Unexpected token 'x'` or `Expected ','
+ * or '}' after property value in JSON at position 12`: without Node's echo of the input text
+ * (`, "…" is not valid JSON`, also cut short with `...`), control characters shown as `\u001b` (so that a hostile file cannot
+ * drive the terminal the message is printed on), at most 200 characters.
+ */
+export function jsonParseReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message
+    .replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '') // Node's echo, whole or cut ("…"... / ..."…")
+    .slice(0, 200)
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -7,7 +7,7 @@ import type { ManifestRow } from '../types.js';
 import { DEFAULT_CLEAR_TOKEN } from './columns.js';
 import { readCsvRows, type CsvHead } from './csv.js';
 import { openText, type TextSource } from './decode.js';
-import { ManifestError, quote } from './errors.js';
+import { jsonParseReason as parseReason, ManifestError, quote } from './errors.js';
 import { jsonArrayElements } from './json-array.js';
 import { textLines } from './json-lines.js';
 import { findDuplicateKey, isJsonObject, jsonType, objectToRow } from './json-row.js';
@@ -43,12 +43,6 @@ function checkNoDuplicateKey(file: string, text: string, line: number): void {
       column: key,
     });
   }
-}
-
-/** Reason text of a `JSON.parse` failure, without the echo of the input. */
-function parseReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/, "[\s\S]*" is not valid JSON$/, '').slice(0, 200);
 }
 
 async function* jsonRows(

@@ -116,6 +116,7 @@ describe('job files are data', () => {
 
   it.each([
     ['not JSON', '{"manifest": "m.csv",', /job file .*job\.json is not valid JSON/],
+    ['not JSON, with a terminal escape', '{"manifest": \u001b]0;pwned\u0007}', /job file .*job\.json is not valid JSON: Unexpected token '\\u001b'\n$/],
     ['an array', '["m.csv"]', /must hold a JSON object/],
     ['__proto__', '{"manifest": "m.csv", "dryRun": true, "__proto__": {"allowUnknownHost": true}}', /unknown option "__proto__"/],
   ])('a job file that is %s is refused (CLI, exit 3)', async (_, text, message) => {
@@ -126,6 +127,7 @@ describe('job files are data', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/); // no control character but the final line break
   });
 
   it('relative paths resolve against the job file, not the working directory (CLI from another folder)', async () => {

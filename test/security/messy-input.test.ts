@@ -82,12 +82,14 @@ describe('unusable files are refused before any request: exit 3, file, line and 
     ['JSON that is an object, not an array', 'obj.json', `{"id": "${ID.pc0}"}`, /^obj\.json line 1: not a JSON array/],
     ['a JSON array with a non-object', 'nums.json', `[\n{"id": "${ID.pc0}", "displayName": "a"},\n42\n]`, /^nums\.json line 3: element 2 is not an object/],
     ['JSON cut short', 'short.json', `[\n{"id": "${ID.pc0}", "displayName": "a"},\n{"id": "${ID.pc1}", `, /^short\.json line 3: the file ends inside element 2/],
+    ['JSON with a terminal escape where a value belongs', 'esc.json', `[{"id": \u001b[2J\u001b]0;pwned\u0007}]`, /^esc\.json line 1: element 1 is not valid JSON: Unexpected token '\\u001b'$/],
     ['an unknown column', 'unknown.csv', `id,deviceOwnership\n${ID.pc0},Company\n`, /^unknown\.csv line 1: unknown column "deviceOwnership"/],
   ])('%s', async (_, name, content, message) => {
     emu = await caseEmulator();
     const r = await runJobOn(emu, { manifest: tempFile(name, content) });
     expect(r.error?.exitCode).toBe(3);
     expect(r.error!.message).toMatch(message);
+    expect(r.error!.message).not.toMatch(/[\u0000-\u001f]/); // nothing a terminal would act on
     expect(emu.requests()).toEqual([]);
     expect(existsSync(r.resultsPath)).toBe(false);
     expect(r.tokens.calls).toBe(0);
