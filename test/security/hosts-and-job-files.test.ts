@@ -114,20 +114,29 @@ describe('job files are data', () => {
     expect(readdirSync(dir).sort()).toEqual(['job.json', 'm.csv']); // no results file, no results folder
   });
 
-  it.each([
-    ['not JSON', '{"manifest": "m.csv",', /job file .*job\.json is not valid JSON/],
-    ['not JSON, with a terminal escape', '{"manifest": \u001b]0;pwned\u0007}', /job file .*job\.json is not valid JSON: Unexpected token '\\u001b'\n$/],
-    ['an array', '["m.csv"]', /must hold a JSON object/],
-    ['__proto__', '{"manifest": "m.csv", "dryRun": true, "__proto__": {"allowUnknownHost": true}}', /unknown option "__proto__"/],
-  ])('a job file that is %s is refused (CLI, exit 3)', async (_, text, message) => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'm.csv'), `id,extensionAttribute1\n${ID.pc0},x\n`);
-    writeFileSync(join(dir, 'job.json'), text);
-    const r = await runCli(['run', 'job.json'], { cwd: dir });
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(STACK_LINE);
-    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/); // no control character but the final line break
+  it('a job file that is not a JSON object of options is refused (CLI, exit 3), naming why', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['not JSON', '{"manifest": "m.csv",', /job file .*job\.json is not valid JSON/],
+      ['not JSON, with a terminal escape', '{"manifest": \u001b]0;pwned\u0007}', /job file .*job\.json is not valid JSON: Unexpected token '\\u001b'\n$/],
+      ['an array', '["m.csv"]', /must hold a JSON object/],
+      ['__proto__', '{"manifest": "m.csv", "dryRun": true, "__proto__": {"allowUnknownHost": true}}', /unknown option "__proto__"/],
+    ];
+    // Independent processes: side by side.
+    const runs = await Promise.all(
+      cases.map(async ([, text]) => {
+        const dir = tempDir();
+        writeFileSync(join(dir, 'm.csv'), `id,extensionAttribute1\n${ID.pc0},x\n`);
+        writeFileSync(join(dir, 'job.json'), text);
+        return runCli(['run', 'job.json'], { cwd: dir });
+      }),
+    );
+    runs.forEach((r, i) => {
+      const [name, , message] = cases[i]!;
+      expect(r.code, name).toBe(3);
+      expect(r.stderr, name).toMatch(message);
+      expect(r.stderr, name).not.toMatch(STACK_LINE);
+      expect(r.stderr, name).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/); // no control character but the final line break
+    });
   });
 
   it('relative paths resolve against the job file, not the working directory (CLI from another folder)', async () => {

@@ -99,11 +99,13 @@ describe('unusable files are refused before any request: exit 3, file, line and 
     const dir = tempDir();
     writeFileSync(join(dir, 'm.csv'), Buffer.concat([Buffer.from(`id,displayName\n${ID.pc0},ok\n`), Buffer.from([0x00, 0x01, 0x02])]));
     writeFileSync(join(dir, 'dup.csv'), `id,ID\n${ID.pc0},${ID.pc1}\n`);
-    for (const [file, message] of [
+    const cases = [
       ['m.csv', /^graph-bulk: m\.csv line 3: contains a NUL character/],
       ['dup.csv', /^graph-bulk: dup\.csv line 1: column "ID" appears twice \(also "id"\)/],
-    ] as const) {
-      const r = await runCli(['run', '--manifest', file, '--dry-run', '--no-progress'], { cwd: dir });
+    ] as const;
+    const runs = await Promise.all(cases.map(([file]) => runCli(['run', '--manifest', file, '--dry-run', '--no-progress'], { cwd: dir })));
+    for (const [i, [, message]] of cases.entries()) {
+      const r = runs[i]!;
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
