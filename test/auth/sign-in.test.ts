@@ -9,7 +9,7 @@ import { generate } from 'selfsigned';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { tempDir } from '../helpers/results.js';
-import { graphPatches, manifestFor, runCli, startSecureEmulator, type CliRun } from './helpers.js';
+import { expectAllUpdated, manifestFor, runSignedIn, startSecureEmulator, tokenRequests } from './helpers.js';
 
 let emu: Emulator | undefined;
 afterEach(async () => {
@@ -17,28 +17,17 @@ afterEach(async () => {
   emu = undefined;
 });
 
-/** Every row updated, and every device carries the new value. */
-function expectAllUpdated(run: CliRun, ids: string[], value = 'signed-in'): void {
-  expect(run.stderr).not.toMatch(/sign-in failed/);
-  expect(run.exitCode).toBe(0);
-  expect(run.rows).toHaveLength(ids.length);
-  expect(run.rows.map((r) => r.outcome)).toEqual(ids.map(() => 'updated'));
-  for (const id of ids) expect(emu!.getDevice(id)!.extensionAttributes.extensionAttribute1).toBe(value);
-}
-
-const tokenRequests = (e: Emulator) => e.entra!.requests().filter((r) => r.endpoint === 'token' || r.endpoint === 'managed-identity');
-
 describe('each credential signs in and updates rows (Entra and Graph over https)', () => {
   it('client secret: AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET, --authority-host', async () => {
     emu = await startSecureEmulator(30);
     const { path, ids } = manifestFor(emu, 30);
     const entra = emu.entra!;
-    const run = await runCli(emu, path, ['--auth', 'client-secret', '--authority-host', entra.url], {
+    const run = await runSignedIn(emu, path, ['--auth', 'client-secret', '--authority-host', entra.url], {
       AZURE_TENANT_ID: entra.tenantId,
       AZURE_CLIENT_ID: entra.clientId,
       AZURE_CLIENT_SECRET: entra.clientSecret,
     });
-    expectAllUpdated(run, ids);
+    expectAllUpdated(emu, run, ids);
     const seen = entra.requests();
     // A custom authority host turns instance discovery off: MSAL reads the tenant's OpenID configuration only.
     expect(seen.filter((r) => r.endpoint === 'instance-discovery')).toHaveLength(0);
@@ -58,13 +47,13 @@ describe('each credential signs in and updates rows (Entra and Graph over https)
     writeFileSync(certPath, `${pems.private}\n${pems.cert}\n`);
     const clientId = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
     entra.registerApp({ clientId, certificates: [pems.cert] });
-    const run = await runCli(emu, path, ['--auth', 'client-certificate'], {
+    const run = await runSignedIn(emu, path, ['--auth', 'client-certificate'], {
       AZURE_TENANT_ID: entra.tenantId,
       AZURE_CLIENT_ID: clientId,
       AZURE_CLIENT_CERTIFICATE_PATH: certPath,
       AZURE_AUTHORITY_HOST: entra.url,
     });
-    expectAllUpdated(run, ids);
+    expectAllUpdated(emu, run, ids);
     const tokens = tokenRequests(emu);
     expect(tokens.length).toBeGreaterThanOrEqual(1);
     expect(tokens.every((r) => r.status === 200 && r.auth === 'certificate' && r.clientId === clientId)).toBe(true);
@@ -76,13 +65,13 @@ describe('each credential signs in and updates rows (Entra and Graph over https)
     const entra = emu.entra!;
     const tokenFile = join(tempDir('gb-wi-'), 'azure-identity-token');
     writeFileSync(tokenFile, entra.federatedToken());
-    const run = await runCli(emu, path, ['--auth', 'workload-identity'], {
+    const run = await runSignedIn(emu, path, ['--auth', 'workload-identity'], {
       AZURE_TENANT_ID: entra.tenantId,
       AZURE_CLIENT_ID: entra.clientId,
       AZURE_FEDERATED_TOKEN_FILE: tokenFile,
       AZURE_AUTHORITY_HOST: entra.url,
     });
-    expectAllUpdated(run, ids);
+    expectAllUpdated(emu, run, ids);
     const tokens = tokenRequests(emu);
     expect(tokens.length).toBeGreaterThanOrEqual(1);
     expect(tokens.every((r) => r.status === 200 && r.auth === 'federated')).toBe(true);
@@ -92,59 +81,48 @@ describe('each credential signs in and updates rows (Entra and Graph over https)
     emu = await startSecureEmulator(20);
     const { path, ids } = manifestFor(emu, 20);
     const entra = emu.entra!;
-    const run = await runCli(emu, path, ['--auth', 'managed-identity'], {
+    const run = await runSignedIn(emu, path, ['--auth', 'managed-identity'], {
       IDENTITY_ENDPOINT: entra.identityEndpoint,
       IDENTITY_HEADER: entra.identityHeader,
     });
-    expectAllUpdated(run, ids);
+    expectAllUpdated(emu, run, ids);
     const tokens = tokenRequests(emu);
     expect(tokens.length).toBeGreaterThanOrEqual(1);
     expect(tokens.every((r) => r.endpoint === 'managed-identity' && r.status === 200 && r.resource === emu!.url)).toBe(true);
   });
 });
 
-describe('tokens that die during the run', () => {
-  it('a run several token lifetimes long (tokens live 2 s) ends with every row updated', async () => {
-    emu = await startSecureEmulator(60, { tokenLifetimeMs: 2000 });
-    const { path, ids } = manifestFor(emu, 60);
+describe('settings from the standard variables or the job file', () => {
+  it('--auth environment, the default (DefaultAzureCredential), and tenantId/clientId/authorityHost from a job file with the secret from the environment', async () => {
+    emu = await startSecureEmulator(30);
     const entra = emu.entra!;
-    // Paced to ~10 writes/s: the run lasts more than 5 s, longer than two token lifetimes.
-    const run = await runCli(emu, path, ['--auth', 'client-secret', '--mode', 'single', '--concurrency', '2', '--write-burst', '5', '--write-refill', '10'], {
-      AZURE_TENANT_ID: entra.tenantId,
-      AZURE_CLIENT_ID: entra.clientId,
-      AZURE_CLIENT_SECRET: entra.clientSecret,
-      AZURE_AUTHORITY_HOST: entra.url,
-    });
-    expectAllUpdated(run, ids);
-    expect(run.wallMs).toBeGreaterThan(3 * 2000);
-    const issued = tokenRequests(emu).filter((r) => r.status === 200);
-    const spanMs = issued.at(-1)!.at - issued[0]!.at;
-    expect(spanMs).toBeGreaterThan(2 * 2000);
-    expect(new Set(issued.map((r) => r.tokenId)).size).toBeGreaterThanOrEqual(3);
+    const standard = { AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: entra.clientId, AZURE_CLIENT_SECRET: entra.clientSecret, AZURE_AUTHORITY_HOST: entra.url };
+    const a = manifestFor(emu, 10, 'environment', 0);
+    const b = manifestFor(emu, 10, 'default', 10);
+    const c = manifestFor(emu, 10, 'job-file', 20);
+    const jobFile = join(tempDir('gb-job-'), 'nightly.json');
+    writeFileSync(jobFile, JSON.stringify({ manifest: c.path, auth: 'client-secret', tenantId: entra.tenantId, clientId: entra.clientId, authorityHost: entra.url }));
+    const [envRun, defaultRun, jobRun] = await Promise.all([
+      runSignedIn(emu, a.path, ['--auth', 'environment'], standard),
+      runSignedIn(emu, b.path, [], standard),
+      runSignedIn(emu, c.path, [jobFile], { AZURE_CLIENT_SECRET: entra.clientSecret }),
+    ]);
+    expectAllUpdated(emu, envRun, a.ids, 'environment');
+    expectAllUpdated(emu, defaultRun, b.ids, 'default');
+    expectAllUpdated(emu, jobRun, c.ids, 'job-file');
+    expect(defaultRun.stderr).toContain('auth=@azure/identity default');
+    expect(tokenRequests(emu).filter((r) => r.status === 200 && r.auth === 'secret').length).toBeGreaterThanOrEqual(3);
   });
 
-  for (const kind of ['client-secret', 'managed-identity'] as const) {
-    it(`${kind}: Graph revokes each token 1.5 s after issue (its exp says 1 h): fresh token past the cache, every row updated`, async () => {
-      emu = await startSecureEmulator(40, { revokeTokensAfterMs: 1500 });
-      const { path, ids } = manifestFor(emu, 40);
-      const entra = emu.entra!;
-      const env: Record<string, string> =
-        kind === 'client-secret'
-          ? { AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: entra.clientId, AZURE_CLIENT_SECRET: entra.clientSecret, AZURE_AUTHORITY_HOST: entra.url }
-          : { IDENTITY_ENDPOINT: entra.identityEndpoint, IDENTITY_HEADER: entra.identityHeader };
-      const run = await runCli(emu, path, ['--auth', kind, '--mode', 'single', '--concurrency', '2', '--write-burst', '5', '--write-refill', '10'], env);
-      expectAllUpdated(run, ids);
-      // Graph did reject tokens midway, and the rows it rejected were replayed with a new token.
-      expect(emu.stats().unauthorized).toBeGreaterThan(0);
-      const rejected = graphPatches(emu).filter((p) => p.status === 401);
-      expect(rejected.length).toBeGreaterThan(0);
-      expect(run.rows.filter((r) => Number(r.attempts) === 2).length).toBe(rejected.length);
-      // The 1-hour token sat in MSAL's cache: each renewal reached Entra.
-      const issued = tokenRequests(emu).filter((r) => r.status === 200);
-      expect(issued.length).toBeGreaterThanOrEqual(2);
-      if (kind === 'client-secret') expect(issued.slice(1).every((r) => r.claims)).toBe(true);
-    });
-  }
+  it('a secret is never taken from a flag', async () => {
+    emu = await startSecureEmulator(2);
+    const { path } = manifestFor(emu, 2);
+    const run = await runSignedIn(emu, path, ['--auth', 'client-secret', '--client-secret', 'FlagSecret-123'], {});
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/Unknown arguments?: client-secret/);
+    expect(emu.entra!.requests()).toHaveLength(0);
+    expect(emu.requests()).toHaveLength(0);
+  });
 });
 
 describe('sign-in failures stop the run before any row, exit 3, with the Entra code and no secret', () => {
@@ -153,12 +131,12 @@ describe('sign-in failures stop the run before any row, exit 3, with the Entra c
     const { path } = manifestFor(emu, 10);
     const entra = emu.entra!;
     const wrong = 'Wr0ng~Secret.Value_9f8e7d6c5b4a';
-    const run = await runCli(emu, path, ['--auth', 'client-secret', '--authority-host', entra.url], {
+    const run = await runSignedIn(emu, path, ['--auth', 'client-secret', '--authority-host', entra.url], {
       AZURE_TENANT_ID: entra.tenantId,
       AZURE_CLIENT_ID: entra.clientId,
       AZURE_CLIENT_SECRET: wrong,
     });
-    expect(run.exitCode).toBe(3);
+    expect(run.code).toBe(3);
     expect(emu.requests()).toHaveLength(0);
     expect(emu.stats().requests.total).toBe(0);
     expect(run.stderr).toContain('AADSTS7000215');
@@ -176,13 +154,13 @@ describe('sign-in failures stop the run before any row, exit 3, with the Entra c
     const entra = emu.entra!;
     const base = { AZURE_CLIENT_SECRET: entra.clientSecret, AZURE_AUTHORITY_HOST: entra.url };
     const [badTenant, badClient] = await Promise.all([
-      runCli(emu, path, ['--auth', 'client-secret'], { ...base, AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000bad', AZURE_CLIENT_ID: entra.clientId }),
-      runCli(emu, path, ['--auth', 'client-secret'], { ...base, AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: '00000000-0000-4000-8000-00000000c1d0' }),
+      runSignedIn(emu, path, ['--auth', 'client-secret'], { ...base, AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000bad', AZURE_CLIENT_ID: entra.clientId }),
+      runSignedIn(emu, path, ['--auth', 'client-secret'], { ...base, AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: '00000000-0000-4000-8000-00000000c1d0' }),
     ]);
-    expect(badTenant.exitCode).toBe(3);
+    expect(badTenant.code).toBe(3);
     expect(badTenant.stderr).toContain('AADSTS90002');
     expect(badTenant.stderr).toMatch(/check: AZURE_TENANT_ID/);
-    expect(badClient.exitCode).toBe(3);
+    expect(badClient.code).toBe(3);
     expect(badClient.stderr).toContain('AADSTS700016');
     expect(badClient.stderr).toMatch(/check: AZURE_CLIENT_ID/);
     expect(emu.requests()).toHaveLength(0);
