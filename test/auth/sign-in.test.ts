@@ -3,7 +3,7 @@
  * (the real library code, MSAL included) against the emulator's Entra over https, then updates
  * devices on the emulator's Graph over https with the tokens Entra issued.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -89,6 +89,21 @@ describe('each credential signs in and updates rows (Entra and Graph over https)
     const tokens = tokenRequests(emu);
     expect(tokens.length).toBeGreaterThanOrEqual(1);
     expect(tokens.every((r) => r.endpoint === 'managed-identity' && r.status === 200 && r.resource === emu!.url)).toBe(true);
+  });
+});
+
+describe('azure-cli', () => {
+  it('asks `az account get-access-token` for the Graph root as resource and the tenant, and uses the token it prints', async () => {
+    emu = await startSecureEmulator(5);
+    const { path, ids } = manifestFor(emu, 5);
+    // A stand-in `az` on PATH: records its arguments and prints what `az account get-access-token --output json` prints.
+    const bin = tempDir('gb-az-');
+    const argsFile = join(bin, 'args.txt');
+    const printed = { accessToken: emu.issueToken(600_000), expiresOn: '2099-01-01 00:00:00.000000', expires_on: Math.floor(Date.now() / 1000) + 600, tenant: emu.entra!.tenantId, tokenType: 'Bearer' };
+    writeFileSync(join(bin, 'az'), `#!/bin/sh\necho "$@" > '${argsFile}'\necho '${JSON.stringify(printed)}'\n`, { mode: 0o755 });
+    const run = await runSignedIn(emu, path, ['--auth', 'azure-cli', '--tenant-id', emu.entra!.tenantId], { PATH: `${bin}:${process.env.PATH ?? ''}` });
+    expectAllUpdated(emu, run, ids);
+    expect(readFileSync(argsFile, 'utf8').trim()).toBe(`account get-access-token --output json --resource ${emu.url} --tenant ${emu.entra!.tenantId}`);
   });
 });
 
