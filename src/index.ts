@@ -11,5 +11,7 @@ export { parseJobOptions, type JobOptions, type JobOptionsInput } from './job/op
 export { JobError } from './job/errors.js';
 export { ExitCode } from './job/exit-codes.js';
 export { staticTokenSource, credentialTokenSource, type TokenSource } from './auth/token-source.js';
+export { signInTokenSource, type CredentialSettings } from './auth/credentials.js';
+export { SignInError } from './auth/sign-in-error.js';
 export { ManifestError } from './manifest/index.js';
 export type { DeviceUpdate, DevicePatchBody, InvalidRow, KeyType, ManifestRow, Outcome, RowResult } from './types.js';

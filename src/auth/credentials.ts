@@ -8,9 +8,12 @@ import {
   WorkloadIdentityCredential,
   type TokenCredential,
 } from '@azure/identity';
+import { ManagedIdentityApplication } from '@azure/msal-node';
 import { checkAuthorityHost, GraphConfigError } from '../graph/clouds.js';
 import { rememberEnvironmentSecrets } from '../graph/errors.js';
 import { JobError } from '../job/errors.js';
+import { diagnoseAuthority, explainSignInError } from './sign-in-error.js';
+import { credentialTokenSource, type TokenSource } from './token-source.js';
 
 /** Which credential signs in. `default` is DefaultAzureCredential. */
 export type AuthKind =
@@ -36,6 +39,47 @@ export interface CredentialSettings {
   env: NodeJS.ProcessEnv;
 }
 
+/** The sign-in settings in force: flags / job-file fields first, then the AZURE_* variables. */
+export interface ResolvedSignInSettings {
+  tenantId: string | undefined;
+  clientId: string | undefined;
+  /** https origin, no trailing slash. */
+  authorityHost: string;
+  /** True when the authority host is not the cloud's own (instance discovery is then turned off). */
+  custom: boolean;
+}
+
+/**
+ * Resolves tenant, client and authority host (`settings` over `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
+ * `AZURE_AUTHORITY_HOST`, over the cloud's authority host).
+ * @throws {JobError} (exit 3) when the authority host is not an https URL.
+ */
+export function resolveSignInSettings(settings: CredentialSettings): ResolvedSignInSettings {
+  const env = settings.env;
+  const authorityHost = (settings.authorityHost ?? env.AZURE_AUTHORITY_HOST ?? settings.defaultAuthorityHost).replace(/\/+$/, '');
+  let url: URL | undefined;
+  try {
+    url = new URL(authorityHost);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new JobError(`authority host ${authorityHost} must be an https URL such as https://login.microsoftonline.us (Entra sign-in is https only; no path)`);
+  }
+  try {
+    checkAuthorityHost(authorityHost, { allowHost: settings.allowUnknownHost === true });
+  } catch (err) {
+    if (err instanceof GraphConfigError) throw new JobError(err.message);
+    throw err;
+  }
+  return {
+    tenantId: settings.tenantId ?? env.AZURE_TENANT_ID,
+    clientId: settings.clientId ?? env.AZURE_CLIENT_ID,
+    authorityHost,
+    custom: authorityHost.toLowerCase() !== settings.defaultAuthorityHost.replace(/\/+$/, '').toLowerCase(),
+  };
+}
+
 /**
  * Builds the @azure/identity credential for `settings.auth`. Secrets (client secret, certificate
  * password) come only from the environment (`AZURE_CLIENT_SECRET`, `AZURE_CLIENT_CERTIFICATE_PASSWORD`),
@@ -50,16 +94,7 @@ export function createCredential(settings: CredentialSettings): TokenCredential 
   // The secrets below (and those @azure/identity reads from process.env itself) are redacted from every output.
   rememberEnvironmentSecrets(env);
   rememberEnvironmentSecrets(process.env);
-  const tenantId = settings.tenantId ?? env.AZURE_TENANT_ID;
-  const clientId = settings.clientId ?? env.AZURE_CLIENT_ID;
-  const authorityHost = settings.authorityHost ?? env.AZURE_AUTHORITY_HOST ?? settings.defaultAuthorityHost;
-  try {
-    checkAuthorityHost(authorityHost, { allowHost: settings.allowUnknownHost === true });
-  } catch (err) {
-    if (err instanceof GraphConfigError) throw new JobError(err.message);
-    throw err;
-  }
-  const custom = authorityHost.replace(/\/+$/, '').toLowerCase() !== settings.defaultAuthorityHost.toLowerCase();
+  const { tenantId, clientId, authorityHost, custom } = resolveSignInSettings(settings);
   const common = { authorityHost, ...(custom ? { disableInstanceDiscovery: true } : {}) };
   const need = (value: string | undefined, name: string): string => {
     if (!value) throw new JobError(`--auth ${settings.auth} needs ${name} (set it in the environment)`);
@@ -103,4 +138,53 @@ export function createCredential(settings: CredentialSettings): TokenCredential 
         ...(clientId ? { managedIdentityClientId: clientId, workloadIdentityClientId: clientId } : {}),
       });
   }
+}
+
+/** Managed-identity sources MSAL detects from environment variables (not the IMDS default). */
+const SIGNALLED_MANAGED_IDENTITY = new Set(['AppService', 'AzureArc', 'CloudShell', 'MachineLearning', 'ServiceFabric']);
+
+/**
+ * Fetches a managed-identity token past MSAL's cache (`forceRefresh`), for `clientId`'s
+ * user-assigned identity or the system-assigned one. The fresh token replaces the cached one in
+ * MSAL's process-wide managed-identity cache, which ManagedIdentityCredential reads.
+ * @throws MSAL's error when the managed-identity endpoint fails.
+ */
+export function managedIdentityCacheBypass(clientId: string | undefined): (scope: string) => Promise<string> {
+  return async (scope) => {
+    const app = new ManagedIdentityApplication(clientId ? { managedIdentityIdParams: { userAssignedClientId: clientId } } : {});
+    const result = await app.acquireToken({ resource: scope, forceRefresh: true });
+    return result.accessToken;
+  };
+}
+
+/**
+ * Where a run's tokens come from when it signs in with @azure/identity: the credential for
+ * `settings.auth`, tokens for `settings.scope` (`{graph-root}/.default`), a forced refresh that
+ * gets past caches (claims challenge; for managed identity MSAL's `forceRefresh`, see
+ * {@link managedIdentityCacheBypass}), and failures explained with the Entra error code and what
+ * to check ({@link explainSignInError}), never a secret.
+ * @throws {JobError} (exit 3) when a required setting is missing or the authority host is not https.
+ */
+export function signInTokenSource(settings: CredentialSettings & { scope: string }): TokenSource {
+  const resolved = resolveSignInSettings(settings);
+  const credential = createCredential(settings);
+  const env = settings.env;
+  const context = {
+    auth: settings.auth,
+    tenantId: resolved.tenantId,
+    clientId: resolved.clientId,
+    authorityHost: resolved.authorityHost,
+    secrets: [env.AZURE_CLIENT_SECRET, env.AZURE_CLIENT_CERTIFICATE_PASSWORD].filter((s): s is string => !!s),
+  };
+  const viaManagedIdentity =
+    settings.auth === 'managed-identity' ||
+    (settings.auth === 'default' && SIGNALLED_MANAGED_IDENTITY.has(new ManagedIdentityApplication().getManagedIdentitySource()));
+  return credentialTokenSource(credential, settings.scope, `@azure/identity ${settings.auth}`, {
+    ...(viaManagedIdentity ? { bypassCache: managedIdentityCacheBypass(resolved.clientId) } : {}),
+    explain: async (err) => {
+      const unresolved = /endpoints_resolution_error/.test(String((err as Error)?.message ?? err)) && resolved.tenantId;
+      const diagnosis = unresolved ? await diagnoseAuthority(resolved.authorityHost, resolved.tenantId!) : undefined;
+      return explainSignInError(err, context, diagnosis);
+    },
+  });
 }

@@ -5,10 +5,10 @@ import { rememberSecret } from '../graph/errors.js';
  * Where bearer tokens come from. `getToken` is called for every request (or `$batch`) so that runs
  * longer than a token's life keep working; credentials cache and refresh on their own
  * (graph-facts.md §4). `forceRefresh` asks for a token other than the cached one, after Graph
- * rejected the current one with 401 `InvalidAuthenticationToken`.
+ * rejected `rejectedToken` with 401 `InvalidAuthenticationToken`.
  */
 export interface TokenSource {
-  getToken(options?: { forceRefresh?: boolean }): Promise<string>;
+  getToken(options?: { forceRefresh?: boolean; rejectedToken?: string }): Promise<string>;
   /** Which kind of source, for logs (never the token). */
   readonly description: string;
 }
@@ -19,20 +19,69 @@ export function staticTokenSource(token: string, description = 'GRAPH_ACCESS_TOK
 }
 
 /**
- * Tokens from an @azure/identity credential for `scope` (`{graph-root}/.default`).
- * A forced refresh passes a claims challenge, which makes MSAL skip its cache.
- * @throws the credential's error (e.g. `CredentialUnavailableError`, `AuthenticationError`) from getToken.
+ * The claims challenge graph-bulk sends to get a token newer than the cached one: Continuous Access
+ * Evaluation's `{"access_token":{"nbf":{"essential":true,"value":"<now, s>"}}}` (a JSON string, as
+ * @azure/core-rest-pipeline passes a decoded CAE challenge). MSAL's confidential client skips its
+ * cache for any request with claims and forwards them to Entra's token endpoint.
+ * Source: learn.microsoft.com/entra/identity-platform/claims-challenge.
+ * @param nowMs ms since the epoch
  */
-export function credentialTokenSource(credential: TokenCredential, scope: string, description: string): TokenSource {
-  return {
-    description,
-    async getToken(options) {
-      const claims = options?.forceRefresh
-        ? Buffer.from(JSON.stringify({ access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } } })).toString('base64')
-        : undefined;
-      const token = await credential.getToken(scope, claims ? { claims } : undefined);
+export function freshTokenClaims(nowMs: number): string {
+  return JSON.stringify({ access_token: { nbf: { essential: true, value: String(Math.floor(nowMs / 1000)) } } });
+}
+
+/** How {@link credentialTokenSource} gets past caches and words failures. */
+export interface CredentialTokenSourceOptions {
+  /**
+   * Gets a token with every cache bypassed, for credentials that ignore claims: @azure/identity
+   * 4.13's ManagedIdentityCredential does not pass them to MSAL, whose managed-identity cache is
+   * shared by the whole process. Used only when the claims request returned the rejected token.
+   */
+  bypassCache?: (scope: string) => Promise<string>;
+  /** Turns a getToken failure into the error to throw (default: the error as is). */
+  explain?: (err: unknown) => Promise<Error>;
+}
+
+/**
+ * Tokens from an @azure/identity credential for `scope` (`{graph-root}/.default`).
+ *
+ * A forced refresh asks with {@link freshTokenClaims} (MSAL skips its cache and Entra issues a new
+ * token). A credential that refuses claims (Azure CLI) is asked plainly instead; when the answer is
+ * still the rejected token, `bypassCache` (if given) fetches one past every cache.
+ * @throws the credential's error, or `explain(error)`, when no token can be had.
+ */
+export function credentialTokenSource(
+  credential: TokenCredential,
+  scope: string,
+  description: string,
+  options: CredentialTokenSourceOptions = {},
+): TokenSource {
+  const attempt = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw options.explain ? await options.explain(err) : err;
+    }
+  };
+  const plain = () =>
+    attempt(async () => {
+      const token = await credential.getToken(scope);
       if (!token) throw new Error(`${description}: no token returned for scope ${scope}`);
       return token.token;
+    });
+  return {
+    description,
+    async getToken(request) {
+      if (!request?.forceRefresh) return plain();
+      let token: string | undefined;
+      try {
+        token = (await credential.getToken(scope, { claims: freshTokenClaims(Date.now()) }))?.token;
+      } catch {
+        token = undefined; // e.g. AzureCliCredential refuses claims; a plain request says whether sign-in works
+      }
+      token ??= await plain();
+      if (token === request.rejectedToken && options.bypassCache) return attempt(() => options.bypassCache!(scope));
+      return token;
     },
   };
 }
@@ -72,7 +121,7 @@ export class TokenManager {
     if (this.#renewing) return this.#renewing;
     if (this.#latest !== undefined && !this.#rejected.has(this.#latest)) return this.#latest;
     this.#renewing = this.source
-      .getToken({ forceRefresh: true })
+      .getToken({ forceRefresh: true, rejectedToken })
       .then((token) => {
         rememberSecret(token);
         this.#latest = token;

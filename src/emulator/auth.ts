@@ -11,7 +11,15 @@ interface TokenRecord {
   expiresAt: number | undefined;
   /** Generation at issue time; tokens older than the current revocation generation are dead. */
   generation: number;
+  /** ms since the epoch when it was issued. */
+  issuedAt: number;
+  /** Application permissions the token carries (`roles`); `undefined` = not checked (the default
+   * token and `issueToken()` tokens). */
+  roles: readonly string[] | undefined;
 }
+
+/** What {@link TokenStore.verify} found: the 401 to answer with, or the accepted token's roles. */
+export type TokenCheck = { error: GraphErrorSpec } | { error?: undefined; roles: readonly string[] | undefined };
 
 /** Creates an opaque token string (JWT-looking, three base64url parts). */
 export function newTokenString(): string {
@@ -25,6 +33,9 @@ export class TokenStore {
   private generation = 0;
   /** Default lifetime (ms) for tokens issued without one; `undefined` = never expire. */
   defaultLifetimeMs: number | undefined;
+  /** Graph rejects every token this many ms after it was issued, whatever its lifetime says (a
+   * token revoked early); `undefined` = never. */
+  revokeAfterMs: number | undefined;
 
   constructor(defaultLifetimeMs: number | undefined) {
     this.defaultLifetimeMs = defaultLifetimeMs;
@@ -34,10 +45,12 @@ export class TokenStore {
    * Accepts `token` (or a new random one) from `now` for `lifetimeMs` (default: the store's
    * default lifetime). Returns the token string.
    */
-  issue(now: number, lifetimeMs: number | undefined = this.defaultLifetimeMs, token: string = newTokenString()): string {
+  issue(now: number, lifetimeMs: number | undefined = this.defaultLifetimeMs, token: string = newTokenString(), roles?: readonly string[]): string {
     this.tokens.set(token, {
       expiresAt: lifetimeMs === undefined ? undefined : now + lifetimeMs,
       generation: this.generation,
+      issuedAt: now,
+      roles,
     });
     return token;
   }
@@ -54,15 +67,24 @@ export class TokenStore {
    *   failure."; expired or revoked → "Lifetime validation failed, the token is expired."
    */
   check(authorization: string | undefined, now: number): GraphErrorSpec | undefined {
-    if (authorization === undefined || authorization.trim() === '') return GraphErrors.tokenEmpty();
+    return this.verify(authorization, now).error;
+  }
+
+  /**
+   * Like {@link check}, also answering the accepted token's roles. A token is also dead
+   * {@link revokeAfterMs} ms after its issue ("Lifetime validation failed, the token is expired.").
+   */
+  verify(authorization: string | undefined, now: number): TokenCheck {
+    if (authorization === undefined || authorization.trim() === '') return { error: GraphErrors.tokenEmpty() };
     const match = /^\s*bearer(?:\s+(.*))?$/i.exec(authorization);
-    if (!match) return GraphErrors.tokenInvalid();
+    if (!match) return { error: GraphErrors.tokenInvalid() };
     const token = (match[1] ?? '').trim();
-    if (token === '') return GraphErrors.tokenEmpty();
+    if (token === '') return { error: GraphErrors.tokenEmpty() };
     const record = this.tokens.get(token);
-    if (!record) return GraphErrors.tokenInvalid();
-    if (record.generation < this.generation) return GraphErrors.tokenExpired();
-    if (record.expiresAt !== undefined && now >= record.expiresAt) return GraphErrors.tokenExpired();
-    return undefined;
+    if (!record) return { error: GraphErrors.tokenInvalid() };
+    if (record.generation < this.generation) return { error: GraphErrors.tokenExpired() };
+    if (record.expiresAt !== undefined && now >= record.expiresAt) return { error: GraphErrors.tokenExpired() };
+    if (this.revokeAfterMs !== undefined && now >= record.issuedAt + this.revokeAfterMs) return { error: GraphErrors.tokenExpired() };
+    return { roles: record.roles };
   }
 }

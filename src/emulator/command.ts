@@ -1,9 +1,9 @@
 /**
  * `graph-bulk emulator`: serves the Graph emulator until SIGINT/SIGTERM, printing its base URL
- * and the bearer token it accepts.
+ * and the bearer token it accepts (and, with `--entra`, the sign-in variables for its local Entra).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { startEmulator, type Emulator, type EmulatorOptions } from './index.js';
+import { DEFAULT_APP_ID, DEFAULT_ENTRA_TOKEN_LIFETIME_MS, DEFAULT_FEDERATED_SUBJECT, DEFAULT_MANAGED_IDENTITY_CLIENT_ID, startEmulator, type Emulator, type EmulatorOptions } from './index.js';
 import type { Latency } from './faults.js';
 import { generateInventory } from './inventory.js';
 
@@ -32,6 +32,12 @@ export interface EmulatorArgs {
   appId?: string;
   tenantId?: string;
   reservationGraceMs?: number;
+  https?: boolean;
+  entra?: boolean;
+  entraPort?: number;
+  clientSecret?: string;
+  roles?: string;
+  revokeTokensAfterMs?: number;
 }
 
 /**
@@ -75,6 +81,22 @@ export function emulatorOptionsFromArgs(args: EmulatorArgs): EmulatorOptions {
   if (args.appId !== undefined) options.appId = args.appId;
   if (args.tenantId !== undefined) options.tenantId = args.tenantId;
   if (args.reservationGraceMs !== undefined) options.reservationGraceMs = args.reservationGraceMs;
+  if (args.https) options.https = true;
+  if (args.revokeTokensAfterMs !== undefined) options.revokeTokensAfterMs = args.revokeTokensAfterMs;
+  if (args.entra || args.entraPort !== undefined || args.clientSecret !== undefined || args.roles !== undefined) {
+    const roles = args.roles?.split(',').map((r) => r.trim()).filter(Boolean);
+    const clientSecret = args.clientSecret;
+    options.entra = {
+      ...(args.entraPort !== undefined ? { port: args.entraPort } : {}),
+      ...(clientSecret !== undefined ? { clientSecret } : {}),
+      ...(roles
+        ? {
+            apps: [{ clientId: options.appId ?? DEFAULT_APP_ID, secrets: clientSecret !== undefined ? [clientSecret] : [], roles }],
+            managedIdentities: [{ clientId: DEFAULT_MANAGED_IDENTITY_CLIENT_ID, systemAssigned: true, roles }],
+          }
+        : {}),
+    };
+  }
   return options;
 }
 
@@ -90,6 +112,17 @@ export function describeEmulator(emu: Emulator, options: EmulatorOptions): strin
     `  Write budget   : ${budget === false ? 'off' : `burst ${budget.burst}, refill ${budget.refillPerSecond}/s`}`,
     `  Caller         : ${options.appOnly === false ? 'delegated' : 'app-only'}${options.mdmApp ? ', MDM app' : ''}`,
     `  Stats          : ${emu.url}/_emulator/stats   Requests: ${emu.url}/_emulator/requests`,
+    ...(emu.caPath ? [`  CA certificate : ${emu.caPath}   (export NODE_EXTRA_CA_CERTS=${emu.caPath})`] : []),
+    ...(emu.entra
+      ? [
+          `  Entra (https)  : AZURE_AUTHORITY_HOST=${emu.entra.url}`,
+          `                   AZURE_TENANT_ID=${emu.entra.tenantId}  AZURE_CLIENT_ID=${emu.entra.clientId}`,
+          `                   AZURE_CLIENT_SECRET=${emu.entra.clientSecret}`,
+          `                   managed identity: IDENTITY_ENDPOINT=${emu.entra.identityEndpoint}  IDENTITY_HEADER=${emu.entra.identityHeader}`,
+          `                   federated tokens from issuer ${emu.entra.federatedIssuer} (subject ${DEFAULT_FEDERATED_SUBJECT})`,
+          `                   tokens live ${Math.round((options.tokenLifetimeMs ?? DEFAULT_ENTRA_TOKEN_LIFETIME_MS) / 1000)} s${options.revokeTokensAfterMs !== undefined ? `, Graph rejects them ${options.revokeTokensAfterMs} ms after issue` : ''}`,
+        ]
+      : []),
     'Press Ctrl+C to stop.',
     '',
   ].join('\n');
@@ -153,7 +186,13 @@ export const emulatorCommand: CommandModule<object, EmulatorArgs> = {
       .option('seed', { type: 'string', describe: 'Seed for the generated inventory, faults and batch order (default 1)' })
       .option('app-id', { type: 'string', describe: 'App id shown in throttle headers' })
       .option('tenant-id', { type: 'string', describe: 'Tenant id shown in throttle messages' })
-      .option('reservation-grace-ms', { type: 'number', describe: 'How long a throttled device keeps its reserved write after Retry-After (ms)' }) as unknown as Argv<EmulatorArgs>,
+      .option('reservation-grace-ms', { type: 'number', describe: 'How long a throttled device keeps its reserved write after Retry-After (ms)' })
+      .option('https', { type: 'boolean', describe: 'Serve Graph over https (a CA is generated at start; its path is printed for NODE_EXTRA_CA_CERTS)' })
+      .option('entra', { type: 'boolean', describe: 'Also serve a local Entra ID over https: token endpoint, OpenID discovery, App Service managed identity' })
+      .option('entra-port', { type: 'number', describe: 'TCP port of the local Entra (default: any free port)' })
+      .option('client-secret', { type: 'string', describe: 'Client secret of the local Entra\'s app (default: generated, printed)' })
+      .option('roles', { type: 'string', describe: 'Application permissions put in issued tokens, comma-separated (default Device.ReadWrite.All)' })
+      .option('revoke-tokens-after-ms', { type: 'number', describe: 'Graph rejects every token this many ms after issue, whatever its lifetime (early revocation)' }) as unknown as Argv<EmulatorArgs>,
   handler: async (args) => {
     await serveEmulator(emulatorOptionsFromArgs(args), {
       out: (text) => process.stdout.write(text),

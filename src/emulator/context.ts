@@ -63,6 +63,9 @@ export interface GraphCall {
   viaBatch: boolean;
   /** `http://host:port` as the client addressed the emulator (for `@odata.nextLink`). */
   baseUrl: string;
+  /** Application permissions (`roles`) of the caller's token; `undefined` = not checked (the
+   * emulator's own tokens). */
+  roles?: readonly string[];
   /** The outer request's ids (inner requests of a batch get their own request-id later). */
   requestId: string;
   clientRequestId: string;

@@ -12,6 +12,8 @@
  * await emu.stop();
  */
 import { TokenStore, newTokenString } from './auth.js';
+import { startEntra, type Entra, type EntraOptions } from './entra/index.js';
+import { generateTlsMaterial, type TlsMaterial } from './entra/tls.js';
 import type { BudgetOptions, EmulatorContext, RuntimeSettings } from './context.js';
 import type { Device } from './device-model.js';
 import type { FaultOptions } from './faults.js';
@@ -26,6 +28,8 @@ export type { Device, ExtensionAttributes } from './device-model.js';
 export type { EmulatorStats, LoggedRequest } from './stats.js';
 export type { FaultOptions, Latency } from './faults.js';
 export type { BudgetOptions } from './context.js';
+export type { Entra, EntraOptions, EntraRequest, AppRegistration, FederatedCredential, ManagedIdentityRegistration } from './entra/index.js';
+export { DEFAULT_ROLES, DEFAULT_FEDERATED_SUBJECT, DEFAULT_MANAGED_IDENTITY_CLIENT_ID, DEFAULT_ENTRA_TOKEN_LIFETIME_MS, TOKEN_EXCHANGE_AUDIENCE } from './entra/index.js';
 export { generateInventory, inventoryJson, DEFAULT_INVENTORY_SEED, DEFAULT_INVENTORY_SIZE } from './inventory.js';
 
 /** Graph's documented write budget per app per tenant: 3,000 writes per 150 s (graph-facts.md §3). */
@@ -46,8 +50,12 @@ export interface EmulatorConfig extends FaultOptions {
   writeBudget?: BudgetOptions | false;
   /** Optional read budget, one token per GET. Default `false` (reads unlimited). */
   readBudget?: BudgetOptions | false;
-  /** Lifetime (ms) of tokens issued from now on without an explicit lifetime; `undefined` = never expire. */
+  /** Lifetime (ms) of tokens issued from now on without an explicit lifetime; `undefined` = never
+   * expire (tokens from the emulated Entra then live {@link DEFAULT_ENTRA_TOKEN_LIFETIME_MS}). */
   tokenLifetimeMs?: number;
+  /** Graph rejects every token this many ms after it was issued, whatever its `exp` says — a token
+   * revoked early (401 "Lifetime validation failed, the token is expired."). `undefined` = never. */
+  revokeTokensAfterMs?: number;
   /** Seed for faults and batch response order; setting it restarts the sequence. */
   seed?: number | string;
   /** App id in throttle headers and messages. */
@@ -74,12 +82,23 @@ export interface EmulatorOptions extends EmulatorConfig {
   token?: string;
   /** Max request log entries kept (oldest dropped). Default 250,000. */
   maxLogEntries?: number;
+  /** Serve Graph over https (certificate from a CA generated at start; see {@link Emulator.caPath}). */
+  https?: boolean;
+  /** Also serve a local Entra ID over https (token endpoint, discovery, managed identity);
+   * `true` for the defaults. Its tokens are JWT-shaped, carry `roles`, and Graph accepts them. */
+  entra?: EntraOptions | boolean;
 }
 
 /** A running emulator. */
 export interface Emulator {
-  /** Base URL, e.g. `http://127.0.0.1:53124` — no trailing slash, no `/v1.0`. */
+  /** Base URL, e.g. `http://127.0.0.1:53124` (`https://` with the `https` option) — no trailing
+   * slash, no `/v1.0`. */
   readonly url: string;
+  /** PEM file of the CA that signed the https certificates (for `NODE_EXTRA_CA_CERTS`), when
+   * `https` or `entra` is on; deleted by stop(). */
+  readonly caPath: string | undefined;
+  /** The local Entra ID, when the `entra` option is on. */
+  readonly entra: Entra | undefined;
   /** The default accepted bearer token (send `Authorization: Bearer <token>`). */
   readonly token: string;
   /** Stops listening, closes open connections, cancels pending delays. */
@@ -166,7 +185,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
   };
 
-  const { server, cancelDelays } = createGraphServer(ctx, writeBudgetSnapshot);
+  tokens.revokeAfterMs = options.revokeTokensAfterMs;
+  const tls: TlsMaterial | undefined = options.https || options.entra ? await generateTlsMaterial() : undefined;
+  const { server, cancelDelays } = createGraphServer(ctx, writeBudgetSnapshot, options.https ? tls : undefined);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -177,18 +198,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${options.https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const entra = options.entra
+    ? await startEntra(options.entra === true ? {} : options.entra, { tokens, tenantId: settings.tenantId, appId: settings.appId, graphUrl: url, host, tls: tls! }).catch(
+        (err: unknown) => {
+          server.close();
+          tls?.dispose();
+          throw err;
+        },
+      )
+    : undefined;
 
   let stopped: Promise<void> | undefined;
   return {
     url,
     token,
+    caPath: tls?.caPath,
+    entra,
     stop: () =>
-      (stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        cancelDelays();
-      })),
+      (stopped ??= Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+          cancelDelays();
+        }),
+        entra?.stop(),
+      ]).then(() => tls?.dispose())),
     stats: () => ctx.stats.snapshot(writeBudgetSnapshot()),
     requests: () => ctx.log.list(),
     resetLog: () => ctx.log.clear(),
@@ -202,6 +237,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (partial.reservationGraceMs !== undefined) settings.reservationGraceMs = partial.reservationGraceMs;
       if (partial.retryToleranceMs !== undefined) settings.retryToleranceMs = partial.retryToleranceMs;
       if (has('tokenLifetimeMs')) tokens.defaultLifetimeMs = partial.tokenLifetimeMs;
+      if (has('revokeTokensAfterMs')) tokens.revokeAfterMs = partial.revokeTokensAfterMs;
       if (partial.seed !== undefined) ctx.prng = createPrng(`emulator:${String(partial.seed)}`);
       const bucketSettingsChanged = partial.reservationGraceMs !== undefined || partial.retryToleranceMs !== undefined;
       if (partial.writeBudget !== undefined || bucketSettingsChanged) {

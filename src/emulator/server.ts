@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { isJsonContentType } from './batch.js';
 import { errorResult, type CallBody, type EmulatorContext, type GraphCall, type GraphResult } from './context.js';
 import { GraphErrors } from './errors.js';
@@ -61,8 +62,13 @@ function sendJson(res: ServerResponse, status: number, headers: Record<string, s
  * Creates (does not start) the emulator's HTTP server.
  * @param ctx shared state
  * @param writeBudgetSnapshot current write budget for the stats endpoint
+ * @param tls PEM key and certificate: serve https instead of http
  */
-export function createGraphServer(ctx: EmulatorContext, writeBudgetSnapshot: () => EmulatorStats['writeBudget']): GraphServer {
+export function createGraphServer(
+  ctx: EmulatorContext,
+  writeBudgetSnapshot: () => EmulatorStats['writeBudget'],
+  tls?: { key: string; cert: string },
+): GraphServer {
   const pending = new Set<() => void>();
   const delay = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -75,13 +81,15 @@ export function createGraphServer(ctx: EmulatorContext, writeBudgetSnapshot: () 
       pending.add(done);
     });
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) {
         sendJson(res, 500, { 'Content-Type': 'application/json' }, { error: { code: 'InternalServerError', message: String(error) } });
       } else res.destroy();
     });
-  });
+  };
+  const scheme = tls ? 'https' : 'http';
+  const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, listener) : createServer(listener);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrivedAt = Date.now();
@@ -168,10 +176,10 @@ export function createGraphServer(ctx: EmulatorContext, writeBudgetSnapshot: () 
     }
     if (clientGone) return finish(errorResult(GraphErrors.gatewayTimeout()));
 
-    const authError = ctx.tokens.check(req.headers.authorization, Date.now());
-    if (authError) {
+    const tokenCheck = ctx.tokens.verify(req.headers.authorization, Date.now());
+    if (tokenCheck.error) {
       return finish(
-        errorResult(authError, {
+        errorResult(tokenCheck.error, {
           'WWW-Authenticate':
             'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
         }),
@@ -208,7 +216,8 @@ export function createGraphServer(ctx: EmulatorContext, writeBudgetSnapshot: () 
       version,
       body: callBody,
       viaBatch: false,
-      baseUrl: `http://${req.headers.host ?? 'localhost'}`,
+      baseUrl: `${scheme}://${req.headers.host ?? 'localhost'}`,
+      roles: tokenCheck.roles,
       requestId,
       clientRequestId,
       arrivedAt,

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createCredential } from '../auth/credentials.js';
-import { credentialTokenSource, staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
+import { signInTokenSource } from '../auth/credentials.js';
+import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
 import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
 import { redactSecrets } from '../graph/errors.js';
 import { decideRetry, defaultRetryStrategies, type AttemptOutcome } from '../graph/retry.js';
@@ -225,7 +225,7 @@ class JobRun {
       if (envToken) tokenSource = staticTokenSource(envToken.trim());
       else {
         try {
-          const credential = createCredential({
+          tokenSource = signInTokenSource({
             auth: o.auth,
             tenantId: o.tenantId,
             clientId: o.clientId,
@@ -233,8 +233,8 @@ class JobRun {
             defaultAuthorityHost: CLOUDS[o.cloud].authorityHost,
             allowUnknownHost: o.allowUnknownHost,
             env: this.#env,
+            scope: tokenScope(graphRoot),
           });
-          tokenSource = credentialTokenSource(credential, tokenScope(graphRoot), `@azure/identity ${o.auth}`);
         } catch (err) {
           await stopEmulator?.();
           throw err instanceof JobError ? err : new JobError(`sign-in setup failed: ${redactSecrets((err as Error).message)}`);

@@ -30,6 +30,8 @@ export class WriteBudget {
   #carry = 0;
   #level: number;
   #rateFactor = 1;
+  /** Requests scheduled and not yet finished: while any wait, the refill timer keeps the process alive. */
+  #pending = 0;
 
   constructor(options: WriteBudgetOptions) {
     this.#burst = options.burst;
@@ -61,7 +63,12 @@ export class WriteBudget {
    * @param weight writes the request will make (1 for a PATCH, the number of PATCHes for a `$batch`).
    */
   schedule<T>(weight: number, fn: () => Promise<T>): Promise<T> {
-    return this.#limiter.schedule({ weight: Math.min(weight, this.#burst) }, fn);
+    // The refill timer is unref'd so an idle budget never holds the process open; but a request
+    // waiting for writes has nothing else keeping the event loop alive (Node would exit with 13).
+    if (this.#pending++ === 0) this.#timer.ref();
+    return this.#limiter.schedule({ weight: Math.min(weight, this.#burst) }, fn).finally(() => {
+      if (--this.#pending === 0) this.#timer.unref();
+    });
   }
 
   /** Empties the budget: after a 429 Graph's bucket is empty, so ours refills from zero. */

@@ -59,4 +59,25 @@ describe('emulator command', () => {
     expect(output).toContain('Bearer token   : cli-token');
     expect(stats.requests.total).toBe(1);
   });
+
+  it('--https --entra: prints the CA path for NODE_EXTRA_CA_CERTS and the sign-in variables; --roles and --revoke-tokens-after-ms reach the options', async () => {
+    const args = await parse(['emulator', '--https', '--entra', '--client-secret', 'cli-secret', '--roles', 'Device.Read.All, Directory.ReadWrite.All', '--revoke-tokens-after-ms', '900', '--count', '2']);
+    const options = emulatorOptionsFromArgs(args);
+    expect(options).toMatchObject({ https: true, revokeTokensAfterMs: 900, entra: { clientSecret: 'cli-secret' } });
+    const entra = options.entra as { apps: Array<{ roles: string[]; secrets: string[] }> };
+    expect(entra.apps[0]).toMatchObject({ roles: ['Device.Read.All', 'Directory.ReadWrite.All'], secrets: ['cli-secret'] });
+    let output = '';
+    let caPath = '';
+    await serveEmulator(options, {
+      out: (t) => (output += t),
+      until: async (emu) => {
+        caPath = emu.caPath!;
+      },
+    });
+    expect(output).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toContain(`NODE_EXTRA_CA_CERTS=${caPath}`);
+    expect(output).toMatch(/AZURE_AUTHORITY_HOST=https:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toContain('AZURE_CLIENT_SECRET=cli-secret');
+    expect(output).toMatch(/IDENTITY_ENDPOINT=https:\/\/127\.0\.0\.1:\d+\/msi\/token/);
+  });
 });

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { cliPath, repoRoot } from './paths.js';
 
+/** Variables a developer's shell may hold that would change how the child signs in. */
+const SIGN_IN_VARIABLES = /^(AZURE_|GRAPH_ACCESS_TOKEN$|IDENTITY_|MSI_|IMDS_|NODE_EXTRA_CA_CERTS$)/;
+
 /** What a finished CLI process left behind. */
 export interface CliRun {
   code: number | null;
@@ -11,12 +14,13 @@ export interface CliRun {
 
 /**
  * Runs `node dist/cli/main.js <args>` as a child process (asynchronously, so an emulator in this
- * process keeps serving). The environment is the test's minus GRAPH_ACCESS_TOKEN and AZURE_*, plus `env`.
+ * process keeps serving). The environment is the test's minus every sign-in variable
+ * (GRAPH_ACCESS_TOKEN, AZURE_*, the managed-identity IDENTITY_* / MSI_* / IMDS_*, NODE_EXTRA_CA_CERTS), plus `env`.
  */
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && k !== 'GRAPH_ACCESS_TOKEN' && !k.startsWith('AZURE_')) env[k] = v;
+    if (v !== undefined && !SIGN_IN_VARIABLES.test(k)) env[k] = v;
   }
   Object.assign(env, options.env);
   return new Promise((resolve, reject) => {

@@ -4,6 +4,9 @@
  * Order, as Graph does it: the write budget is charged first (the throttle sits in front of the
  * service, so a 400/404 PATCH also costs a write); then the body is deserialised and type-checked
  * (400); then the device is looked up (404); then permissions (403 / app-only 400); then 204.
+ * A token from the emulated Entra must carry an application permission that allows device writes
+ * (`Device.ReadWrite.All` or `Directory.ReadWrite.All`, learn.microsoft.com/graph/api/device-update
+ * "Permissions"), else 403 `Authorization_RequestDenied` right after the budget.
  */
 import { errorResult, type EmulatorContext, type GraphCall, type GraphResult } from '../context.js';
 import { GraphErrors } from '../errors.js';
@@ -11,12 +14,16 @@ import { applyPatch, authorizePatch, validatePatchBody } from '../patch-rules.js
 import type { DeviceAddress } from '../routes.js';
 import { checkBudget } from '../throttle.js';
 
+/** Application permissions that allow `PATCH /devices/{id}`. */
+export const DEVICE_WRITE_ROLES: readonly string[] = ['Device.ReadWrite.All', 'Directory.ReadWrite.All'];
+
 /** Handles one device PATCH; on success stores the new state and answers 204 with no body. */
 export function patchDevice(ctx: EmulatorContext, call: GraphCall, address: DeviceAddress): GraphResult {
   const device = ctx.store.resolve(address);
   const budget = checkBudget(ctx, 'write', device?.id ?? `${address.keyType}:${address.key}`);
   if (!budget.allowed) return budget.result;
   const headers = budget.headers;
+  if (call.roles && !call.roles.some((r) => DEVICE_WRITE_ROLES.includes(r))) return errorResult(GraphErrors.insufficientPrivileges(), headers);
   if (call.body.kind !== 'json') return errorResult(GraphErrors.unreadableJson(), headers);
   const valid = validatePatchBody(call.body.value);
   if (!valid.ok) return errorResult(valid.error, headers);

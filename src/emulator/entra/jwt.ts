@@ -1,0 +1,47 @@
+/**
+ * Compact JWS helpers for the emulated Entra: encode (HMAC-SHA256 or unsigned) and decode without
+ * trusting anything. Pure, except for the keys passed in.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** A decoded compact JWS: its parsed header and payload, the signing input and the signature bytes. */
+export interface DecodedJwt {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  /** `base64url(header).base64url(payload)`, the bytes the signature covers. */
+  signingInput: string;
+  signature: Buffer;
+}
+
+const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
+
+/** Signs `header`+`payload` with HMAC-SHA256 (`alg: HS256`) under `key`. */
+export function signHs256(header: Record<string, unknown>, payload: Record<string, unknown>, key: Buffer): string {
+  const input = `${b64url(JSON.stringify({ ...header, alg: 'HS256' }))}.${b64url(JSON.stringify(payload))}`;
+  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+}
+
+/** True when `jwt` carries a valid HS256 signature under `key`. */
+export function verifyHs256(jwt: DecodedJwt, key: Buffer): boolean {
+  if (jwt.header.alg !== 'HS256') return false;
+  const expected = createHmac('sha256', key).update(jwt.signingInput).digest();
+  return expected.length === jwt.signature.length && timingSafeEqual(expected, jwt.signature);
+}
+
+/** Decodes a compact JWS (three base64url parts, JSON header and payload); undefined when malformed. */
+export function decodeJwt(token: string): DecodedJwt | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as unknown;
+    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
+    if (!isObject(header) || !isObject(payload)) return undefined;
+    return { header, payload, signingInput: `${parts[0]}.${parts[1]}`, signature: Buffer.from(parts[2]!, 'base64url') };
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
