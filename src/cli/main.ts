@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { emulatorCommand } from '../emulator/command.js';
 import { ExitCode } from '../job/exit-codes.js';
+import { mergeCommand } from './merge-command.js';
 import { runCommand } from './run-command.js';
 
 await yargs(hideBin(process.argv))
@@ -10,7 +11,8 @@ await yargs(hideBin(process.argv))
   .usage('$0 <command> [options]\n\nBulk updates to Microsoft Entra ID devices through Microsoft Graph.')
   .command(runCommand)
   .command(emulatorCommand)
-  .demandCommand(1, 'Name a command: run or emulator')
+  .command(mergeCommand)
+  .demandCommand(1, 'Name a command: run, merge-results or emulator')
   .strict()
   .fail((msg, err) => {
     if (err) throw err;

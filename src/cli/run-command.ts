@@ -42,6 +42,8 @@ interface RunArgs {
   emulator?: boolean;
   emulatorDevices?: string;
   name?: string;
+  redis?: string;
+  shard?: string;
 }
 
 /** Flags copied as they are onto the job options (same name). */
@@ -49,7 +51,7 @@ const PLAIN = [
   'manifest', 'format', 'delimiter', 'encoding', 'results', 'mode', 'batchSize', 'concurrency', 'maxRetries',
   'timeoutMs', 'graphUrl', 'cloud', 'apiVersion', 'allowUnknownHost', 'auth', 'tenantId', 'clientId',
   'authorityHost', 'allowDuplicates', 'allowMdmProperties', 'clearToken', 'dryRun', 'throttlePriority',
-  'logFormat', 'progress', 'name',
+  'logFormat', 'progress', 'name', 'redis', 'shard',
 ] as const;
 
 /**
@@ -113,7 +115,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('progress', { type: 'boolean', describe: 'Show progress (--no-progress to hide)' })
       .option('emulator', { type: 'boolean', describe: 'Run against the built-in Graph emulator (rehearsal)' })
       .option('emulator-devices', { type: 'string', describe: 'Device inventory for the built-in emulator (Graph list JSON)' })
-      .option('name', { type: 'string', describe: 'Job name for the default results file name' }),
+      .option('name', { type: 'string', describe: 'Job name for the default results file name' })
+      .option('redis', { type: 'string', describe: 'Redis URL (default REDIS_URL): one write budget shared by every job of this app in this tenant' })
+      .option('shard', { type: 'string', describe: 'Run only shard i of n of the rows: i/n (e.g. 2/4), or auto/n (Kubernetes JOB_COMPLETION_INDEX)' }),
   handler: async (args) => {
     process.exitCode = await runFromCli(args);
   },

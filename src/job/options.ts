@@ -117,6 +117,13 @@ export const jobOptionsSchema = z
     logFormat: z.enum(['text', 'json']).default('text'),
     /** Show progress on stderr. Default true. */
     progress: z.boolean().default(true),
+    /** Redis URL (`redis://…` or `rediss://…`; default REDIS_URL): share one write budget, and 429 pauses,
+     * with every job of the same app in the same tenant, in any process or machine. Prefer REDIS_URL
+     * when the URL holds a password. */
+    redis: z.string().regex(/^rediss?:\/\/\S+$/i, 'a redis:// or rediss:// URL').optional(),
+    /** Run only shard i of n of the manifest's rows (`i/n`, e.g. `2/4`), or `auto/n` to take i from
+     * Kubernetes' JOB_COMPLETION_INDEX. Rows of other shards get no line in this results file. */
+    shard: z.string().regex(/^\s*(auto|\d+)\s*\/\s*\d+\s*$/i, 'i/n (e.g. 2/4) or auto/n').optional(),
     /** Run against the built-in emulator started in-process (rehearsal, demo). */
     emulator: emulatorJobSchema.optional(),
   })

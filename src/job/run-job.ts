@@ -12,15 +12,17 @@ import { createLogger, type Logger } from '../report/log.js';
 import { Progress } from '../report/progress.js';
 import { ResultsFile, ResultsWriteError } from '../report/results-file.js';
 import { formatSummary, type JobSummary } from '../report/summary.js';
+import type { PacingBudget } from '../schedule/budget.js';
 import { PauseGate } from '../schedule/pause-gate.js';
 import { WorkQueue } from '../schedule/work-queue.js';
-import { WriteBudget } from '../schedule/write-budget.js';
 import { GraphSender, type ExchangeInfo, type ItemOutcome, type SendItem } from '../send/graph-sender.js';
 import type { DeviceUpdate, ManifestRow, Outcome, RowResult } from '../types.js';
 import { createValidator, isInvalid } from '../validate/index.js';
+import { chooseBudget, type BudgetChoice } from './budget-choice.js';
 import { JobError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { maxErrorsExceeded, parseJobOptions, type JobOptions, type JobOptionsInput } from './options.js';
+import { parseShard, ShardFilter } from './shard.js';
 
 export type { JobSummary } from '../report/summary.js';
 
@@ -90,13 +92,15 @@ class JobRun {
   readonly #started = Date.now();
   readonly #counts: Record<Outcome, number> = { updated: 0, failed: 0, invalid: 0, skipped: 0, planned: 0 };
   readonly #byErrorCode: Record<string, number> = {};
-  readonly #gate = new PauseGate();
+  #gate = new PauseGate();
   readonly #strategies = defaultRetryStrategies();
   #queue!: WorkQueue<Work>;
   #results: ResultsFile | undefined;
   #sender: GraphSender | undefined;
   #tokens: TokenManager | undefined;
-  #budget: WriteBudget | undefined;
+  #budget: PacingBudget | undefined;
+  #shared: BudgetChoice['shared'];
+  #shard: ShardFilter | undefined;
   #info: ManifestInfo | undefined;
   #inflight = 0;
   #readerDone = false;
@@ -130,6 +134,11 @@ class JobRun {
     const o = this.#o;
     const manifestPath = this.#path(o.manifest);
     try {
+      this.#shard = o.shard ? new ShardFilter(parseShard(o.shard, this.#env), { deviceAffinity: o.allowDuplicates }) : undefined;
+    } catch (err) {
+      throw new JobError((err as Error).message);
+    }
+    try {
       this.#info = await inspectManifest(manifestPath, {
         format: o.format,
         delimiter: o.delimiter,
@@ -154,8 +163,10 @@ class JobRun {
         mode: o.dryRun ? 'dry-run' : o.mode,
         results: this.#results.path,
         ...(this.#tokens ? { auth: this.#tokens.description } : {}),
+        ...(this.#shard ? { shard: this.#shard.toString(), shardRows: this.#shard.expectedRows(info.rowCount) } : {}),
       });
-      const progress = o.progress ? new Progress(() => ({ done: this.#doneRows, total: info.rowCount, throttled429: this.#throttled }), this.#stderr, o.logFormat) : undefined;
+      const total = this.#shard ? this.#shard.expectedRows(info.rowCount) : info.rowCount;
+      const progress = o.progress ? new Progress(() => ({ done: this.#doneRows, total, throttled429: this.#throttled }), this.#stderr, o.logFormat) : undefined;
       progress?.start();
       const onAbort = () => this.#halt({ reason: 'interrupted', exitCode: ExitCode.Interrupted });
       this.#ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -242,8 +253,9 @@ class JobRun {
       }
     }
     this.#tokens = new TokenManager(tokenSource);
+    let token: string;
     try {
-      await this.#tokens.current();
+      token = await this.#tokens.current();
     } catch (err) {
       await stopEmulator?.();
       throw new JobError(`sign-in failed (${tokenSource.description}): ${redactSecrets((err as Error).message)}`);
@@ -255,7 +267,24 @@ class JobRun {
       timeoutMs: o.timeoutMs,
       throttlePriority: o.throttlePriority,
     });
-    if (o.writeBudget) this.#budget = new WriteBudget(o.writeBudget);
+    try {
+      const choice = await chooseBudget({
+        writeBudget: o.writeBudget,
+        redisUrl: o.redis ?? (this.#env.REDIS_URL?.trim() || undefined),
+        graphRoot,
+        token,
+        tenantId: o.tenantId ?? this.#env.AZURE_TENANT_ID,
+        clientId: o.clientId ?? this.#env.AZURE_CLIENT_ID,
+        knownPeers: this.#shard?.shard.count,
+        log: this.#log,
+      });
+      this.#budget = choice.budget;
+      this.#shared = choice.shared;
+      if (choice.gate) this.#gate = choice.gate;
+    } catch (err) {
+      await stopEmulator?.();
+      throw new JobError(redactSecrets((err as Error).message));
+    }
     return stopEmulator;
   }
 
@@ -263,7 +292,8 @@ class JobRun {
     const o = this.#o;
     const name = o.name ?? basename(this.#ctx.jobFile ?? info.path, extname(this.#ctx.jobFile ?? info.path));
     const stamp = (this.#ctx.now?.() ?? new Date()).toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const fileName = `${name}-${stamp}.csv`;
+    const shardPart = this.#shard ? `-shard${this.#shard.shard.index}of${this.#shard.shard.count}` : '';
+    const fileName = `${name}${shardPart}-${stamp}.csv`;
     // A results path that is a folder (ends with a slash, or exists as one) gets a time-stamped file
     // inside it, so a nightly cron job never collides with last night's file.
     let path = o.results ? this.#path(o.results) : this.#path(`results/${fileName}`);
@@ -290,11 +320,13 @@ class JobRun {
     });
     try {
       for await (const row of readManifest(info, { allowMdmProperties: o.allowMdmProperties, clearToken: o.clearToken })) {
-        if (this.#stop) {
+        // Every shard validates every row (duplicates are judged over the whole manifest) and keeps its own.
+        const checked = this.#shard || !this.#stop ? validate(row) : undefined;
+        if (this.#shard && !this.#shard.owns(row.row, checked && !isInvalid(checked) ? checked.key : undefined)) continue;
+        if (this.#stop || !checked) {
           this.#record(this.#skippedFor(row));
           continue;
         }
-        const checked = validate(row);
         if (isInvalid(checked)) {
           this.#record({ ...base(checked.row, checked.key, checked.keyType, checked.columns), outcome: 'invalid', errorMessage: checked.message, attempts: 0 });
           continue;
@@ -535,6 +567,8 @@ class JobRun {
       retries: this.#retries,
       stoppedReason: this.#stop?.reason,
       advice: this.#stop?.advice,
+      ...(this.#shard ? { shard: this.#shard.toString() } : {}),
+      ...(this.#shared ? { sharedBudget: { id: this.#shared.scope.id, outages: this.#shared.budget.status.outages, degradedMs: this.#shared.budget.status.degradedMs } } : {}),
     };
   }
 }

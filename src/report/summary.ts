@@ -28,6 +28,17 @@ export interface JobSummary {
   stoppedReason?: string;
   /** Advice for the admin (what to fix), if any. */
   advice?: string;
+  /** The shard this run covered (`i/n`), when sharded: `rows` counts only its rows. */
+  shard?: string;
+  /** Set when the write budget was shared through Redis. */
+  sharedBudget?: {
+    /** The budget's id (Graph root, tenant id, app id). */
+    id: string;
+    /** Times Redis became unreachable during the run (including at start). */
+    outages: number;
+    /** Time spent on a local share of the budget while Redis was unreachable, ms. */
+    degradedMs: number;
+  };
 }
 
 /** Formats the end-of-run summary for stderr: outcomes, error codes, time, rate, 429s. */
@@ -42,6 +53,14 @@ export function formatSummary(s: JobSummary): string {
   ];
   const codes = Object.entries(s.byErrorCode).sort((a, b) => b[1] - a[1]);
   if (codes.length) lines.push(`  failed by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  if (s.shard) lines.push(`  shard ${s.shard}: only this shard's rows are in this results file (graph-bulk merge-results combines the shards)`);
+  if (s.sharedBudget) {
+    const b = s.sharedBudget;
+    const outages = b.outages
+      ? `; Redis was unreachable ${b.outages} time(s): ${(b.degradedMs / 1000).toFixed(1)} s on a local share of the budget`
+      : '';
+    lines.push(`  write budget shared through Redis (${b.id})${outages}`);
+  }
   if (s.stoppedReason) lines.push(`  stopped: ${s.stoppedReason}`);
   if (s.advice) lines.push(`  what to do: ${s.advice}`);
   if (s.resultsPath) lines.push(`  results file: ${s.resultsPath}`);

@@ -1,4 +1,5 @@
 import Bottleneck from 'bottleneck';
+import type { PacingBudget } from './budget.js';
 
 /** Options of {@link WriteBudget}. */
 export interface WriteBudgetOptions {
@@ -10,6 +11,8 @@ export interface WriteBudgetOptions {
   tickMs?: number;
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number;
+  /** Writes available at the start, 0…burst. Default `burst` (a full bucket). */
+  initial?: number;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface WriteBudgetOptions {
  * The refill is computed from elapsed time (fractions carried over), so its rate does not drift with
  * timer jitter. `rateFactor` scales the refill (pacing slows down when Graph says usage is high).
  */
-export class WriteBudget {
+export class WriteBudget implements PacingBudget {
   readonly #limiter: Bottleneck;
   readonly #burst: number;
   readonly #refillPerMs: number;
@@ -38,8 +41,8 @@ export class WriteBudget {
     this.#refillPerMs = options.refillPerSecond / 1000;
     this.#now = options.now ?? Date.now;
     this.#last = this.#now();
-    this.#level = options.burst;
-    this.#limiter = new Bottleneck({ reservoir: options.burst });
+    this.#level = Math.max(0, Math.min(options.burst, Math.floor(options.initial ?? options.burst)));
+    this.#limiter = new Bottleneck({ reservoir: this.#level });
     this.#timer = setInterval(() => this.#refill(), options.tickMs ?? 50);
     this.#timer.unref();
   }
