@@ -1,3 +1,4 @@
+import { rememberSecret } from '../graph/errors.js';
 import type { Logger } from '../report/log.js';
 import type { PacingBudget } from '../schedule/budget.js';
 import { budgetScope, type BudgetScope } from '../schedule/budget-scope.js';
@@ -52,6 +53,7 @@ export async function chooseBudget(input: BudgetChoiceInput): Promise<BudgetChoi
     return { budget: undefined, gate: undefined };
   }
   if (!redisUrl) return { budget: new WriteBudget(writeBudget), gate: undefined };
+  rememberRedisPassword(redisUrl);
   const scope = budgetScope(input);
   const where = describeRedisUrl(redisUrl);
   const onEvent = (e: SharedBudgetEvent) => {
@@ -76,6 +78,16 @@ export async function chooseBudget(input: BudgetChoiceInput): Promise<BudgetChoi
     onEvent,
   });
   return { budget, gate: budget.gate, shared: { budget, scope } };
+}
+
+/** The password of a Redis URL is a secret: no log line, result or error may carry it. */
+function rememberRedisPassword(url: string): void {
+  try {
+    const password = new URL(url).password;
+    if (password) rememberSecret(password, decodeURIComponent(password));
+  } catch {
+    /* not a URL: SharedBudget.start refuses it */
+  }
 }
 
 function round(n: number): string {

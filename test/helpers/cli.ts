@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { cliPath, repoRoot } from './paths.js';
 
-/** Variables a developer's shell may hold that would change how the child signs in. */
-const SIGN_IN_VARIABLES = /^(AZURE_|GRAPH_ACCESS_TOKEN$|IDENTITY_|MSI_|IMDS_|NODE_EXTRA_CA_CERTS$)/;
+/** Variables a developer's shell may hold that would change how the child signs in (or, REDIS_URL, whose budget it spends). */
+const SIGN_IN_VARIABLES = /^(AZURE_|GRAPH_ACCESS_TOKEN$|IDENTITY_|MSI_|IMDS_|NODE_EXTRA_CA_CERTS$|REDIS_URL$)/;
 
 /** What a finished CLI process left behind. */
 export interface CliRun {
@@ -15,7 +15,7 @@ export interface CliRun {
 /**
  * Runs `node dist/cli/main.js <args>` as a child process (asynchronously, so an emulator in this
  * process keeps serving). The environment is the test's minus every sign-in variable
- * (GRAPH_ACCESS_TOKEN, AZURE_*, the managed-identity IDENTITY_* / MSI_* / IMDS_*, NODE_EXTRA_CA_CERTS), plus `env`.
+ * (GRAPH_ACCESS_TOKEN, AZURE_*, the managed-identity IDENTITY_* / MSI_* / IMDS_*, NODE_EXTRA_CA_CERTS) and REDIS_URL, plus `env`.
  */
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   const env: Record<string, string> = {};
