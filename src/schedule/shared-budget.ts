@@ -20,7 +20,8 @@ import { WriteBudget } from './write-budget.js';
  * - **Redis unreachable** (at start or mid-run): the process goes on with a local budget that
  *   assumes the worst: it starts empty and refills at `refill / N`, with N = max(2, live processes
  *   last seen, `knownPeers`) — or max(4, `knownPeers`) for a process that never reached Redis — so
- *   the processes that were sharing cannot together pass Graph's rate. It keeps reconnecting; once
+ *   the processes that were sharing cannot together pass Graph's rate. The live count is taken every
+ *   second and at once whenever a process joins (it announces itself on the limiter's channel). It keeps reconnecting; once
  *   Redis is back it returns to the shared budget, first holding that budget below zero for
  *   {@link RESTORE_HOLD_MS} of refill so that peers not yet back on it cannot overshoot with it.
  *
@@ -199,6 +200,11 @@ export class SharedBudget implements PacingBudget {
     limiter.on('error', (err: Error) => {
       if (this.#cluster === cluster && this.#mode === 'shared') this.#degrade(`Redis error: ${err?.message ?? String(err)}`);
     });
+    // A process that joins says so, and every other one counts again at once: the count decides
+    // the share each takes should Redis go away, so it must not lag behind a newcomer.
+    limiter.on('message', (message: string) => {
+      if (message === JOINED_MESSAGE && this.#cluster === cluster) void this.#refreshPeers();
+    });
     try {
       await withTimeout(limiter.ready(), o.connectTimeoutMs, 'joining the shared budget');
       // The state may have been created by a job with other settings: this job's refill applies from now
@@ -210,6 +216,7 @@ export class SharedBudget implements PacingBudget {
       });
       const level = (await limiter.currentReservoir()) ?? 0;
       if (level > this.burst) await limiter.incrementReservoir(this.burst - level);
+      await limiter.publish(JOINED_MESSAGE);
     } catch (err) {
       closeCluster(cluster);
       throw err;
@@ -389,6 +396,7 @@ export const RESTORE_HOLD_MS = 1000;
 /** Delay between reconnection attempts, ms. Short and fixed, so that all processes return at about the same time. */
 export const RECONNECT_MS = 200;
 const MAINTAIN_MS = 1000;
+const JOINED_MESSAGE = 'graph-bulk:joined';
 const RATE_UPDATE_MS = 500;
 const MONITOR_COMMAND_TIMEOUT_MS = 500;
 const CLUSTER_COMMAND_TIMEOUT_MS = 2000;

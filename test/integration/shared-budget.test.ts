@@ -91,13 +91,21 @@ describe.skipIf(skipWithoutRedis('url', 'graph-bulk processes sharing a budget t
     expectAllUpdated(runs, results, 500);
     expect(killedAt).toBeLessThan(1800); // Redis died mid-run
     const log = runs.map((r) => r.stderr).join('\n');
-    // Processes still sending when Redis died fall back to a quarter share; the summary says so;
-    // those still running when it came back return to the shared budget.
-    const degraded = runs.filter((r) => /Redis unreachable \(.*\): going on with a local 1\/4 share of the write budget \(burst 50, 100 writes\/s\)/.test(r.stderr));
+    // Processes still sending when Redis died fall back to a 1/n share, n the processes they last saw
+    // sharing (at least 2), so that together they cannot pass the budget; the summary says so; those
+    // still running when it came back return to the shared budget.
+    const degraded = runs.filter((r) => /Redis unreachable \(.*\): going on with a local 1\/\d share/.test(r.stderr));
     expect(degraded.length, log).toBeGreaterThan(0);
+    let shares = 0;
     for (const r of degraded) {
+      const [, n, burst, refill] = /local 1\/(\d) share of the write budget \(burst (\d+), ([\d.]+) writes\/s\), starting empty/.exec(r.stderr)!.map(Number);
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(burst).toBe(Math.floor(BURST / n!));
+      expect(refill).toBeCloseTo(REFILL / n!, 2);
+      shares += 1 / n!;
       expect(r.stderr).toMatch(/write budget shared through Redis \(graph-bulk\|[^)]*\); Redis was unreachable 1 time\(s\): \d+\.\d s on a local share of the budget/);
     }
+    expect(shares).toBeLessThanOrEqual(1);
     expect(log).toMatch(/Redis reachable again after \d+\.\d s: back on the shared write budget/);
     const f = budgetFigures(emu);
     expect(f.maxPerSecond, JSON.stringify(f)).toBeLessThanOrEqual(BURST + REFILL);
