@@ -165,12 +165,10 @@ export class SharedBudget implements PacingBudget {
         this.#o.onEvent?.({ kind: 'shared', peers: this.#peersSeen ?? 1 });
         return;
       } catch (err) {
-        this.#mode = 'shared';
         this.#degrade(`Redis did not answer: ${(err as Error).message}`);
         return;
       }
     }
-    this.#mode = 'shared';
     this.#degrade(`cannot reach Redis at ${describeRedisUrl(this.#o.redisUrl)} within ${this.#o.connectTimeoutMs} ms`);
   }
 
@@ -259,7 +257,7 @@ export class SharedBudget implements PacingBudget {
   }
 
   #degrade(reason: string): void {
-    if (this.#mode !== 'shared') return;
+    if (this.#mode !== 'shared' && this.#mode !== 'starting') return;
     const cluster = this.#cluster;
     this.#cluster = undefined;
     if (cluster) closeCluster(cluster);
