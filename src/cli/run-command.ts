@@ -15,6 +15,8 @@ interface RunArgs {
   delimiter?: string;
   encoding?: string;
   results?: string;
+  resume?: string;
+  drainTimeoutMs?: number;
   mode?: string;
   batchSize?: number;
   concurrency?: number;
@@ -48,7 +50,7 @@ interface RunArgs {
 
 /** Flags copied as they are onto the job options (same name). */
 const PLAIN = [
-  'manifest', 'format', 'delimiter', 'encoding', 'results', 'mode', 'batchSize', 'concurrency', 'maxRetries',
+  'manifest', 'format', 'delimiter', 'encoding', 'results', 'resume', 'drainTimeoutMs', 'mode', 'batchSize', 'concurrency', 'maxRetries',
   'timeoutMs', 'graphUrl', 'cloud', 'apiVersion', 'allowUnknownHost', 'auth', 'tenantId', 'clientId',
   'authorityHost', 'allowDuplicates', 'allowMdmProperties', 'clearToken', 'dryRun', 'throttlePriority',
   'logFormat', 'progress', 'name', 'redis', 'shard',
@@ -89,6 +91,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('delimiter', { type: 'string', describe: 'CSV delimiter (default: the sep= line, else detected)' })
       .option('encoding', { type: 'string', choices: ['utf-8', 'windows-1252'], describe: 'Manifest encoding when there is no BOM' })
       .option('results', { alias: 'o', type: 'string', describe: 'Results file, .csv or .jsonl (default results/<job>-<UTC time>.csv)' })
+      .option('resume', { type: 'string', describe: 'Previous results file of this manifest: rows updated there are not sent again' })
+      .option('drain-timeout-ms', { type: 'number', describe: 'After Ctrl-C/SIGTERM or an abort, how long requests in flight may finish, ms (default 10000)' })
       .option('mode', { type: 'string', choices: ['batch', 'single'], describe: 'batch: PATCHes in $batch requests (default); single: one PATCH per row' })
       .option('batch-size', { type: 'number', describe: 'PATCH requests per $batch, 1-20 (default 20)' })
       .option('concurrency', { type: 'number', describe: 'HTTP requests in flight (default 8)' })

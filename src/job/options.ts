@@ -72,6 +72,18 @@ export const jobOptionsSchema = z
     /** Results file path (`.csv` or `.jsonl`), or a folder (ending in `/`) for `<folder>/<name>-<UTC time>.csv`;
      * default `results/<name>-<UTC time>.csv`. An existing file is never overwritten. */
     results: z.string().optional(),
+    /**
+     * A previous results file of the same manifest: its rows recorded `updated` are not sent again (their
+     * lines are copied into the new results file); every other row runs. Checked against the manifest's
+     * SHA-256 in the file's sidecar `<file>.meta.json`; another manifest stops the job before any request.
+     */
+    resume: z.string().min(1).optional(),
+    /**
+     * After a stop (SIGINT/SIGTERM, `maxErrors`, an unwritable results file), how long requests already in
+     * flight may still take, in ms; then they are abandoned and their rows recorded `skipped` (they run
+     * again on resume). Default 10,000.
+     */
+    drainTimeoutMs: z.number().int().nonnegative().default(10_000),
     /** `batch` (default): PATCHes packed into `$batch` requests; `single`: one PATCH per row. */
     mode: z.enum(['batch', 'single']).default('batch'),
     /** PATCH requests per `$batch`, 1–20. Default 20. */

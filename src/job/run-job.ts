@@ -11,6 +11,7 @@ import { inspectManifest, ManifestError, readManifest, type ManifestInfo } from 
 import { createLogger, type Logger } from '../report/log.js';
 import { Progress } from '../report/progress.js';
 import { ResultsFile, ResultsWriteError } from '../report/results-file.js';
+import { loadPreviousResults, ResumeError, type PreviousResults } from '../report/resume.js';
 import { formatSummary, type JobSummary } from '../report/summary.js';
 import type { PacingBudget } from '../schedule/budget.js';
 import { PauseGate } from '../schedule/pause-gate.js';
@@ -46,6 +47,9 @@ export interface RunContext {
 
 /** Rows whose first finals are all auth/permission failures stop the run after this many (case H06). */
 export const AUTH_FAILURE_STOP = 20;
+
+/** What to do when the results file cannot be written. */
+const RESULTS_ADVICE = 'free disk space or fix permissions, then run again with --resume <this results file> (rows without a result line run again)';
 
 /** A row on its way: the validated update plus its attempt accounting. */
 interface Work {
@@ -117,6 +121,12 @@ class JobRun {
   #doneResolve!: () => void;
   readonly #done = new Promise<void>((r) => (this.#doneResolve = r));
   #highWater = 0;
+  /** The results file being resumed from (`resume` option). */
+  #previous: PreviousResults | undefined;
+  #carriedOver = 0;
+  /** Aborted `drainTimeoutMs` after a stop: requests still in flight are abandoned. */
+  readonly #abandon = new AbortController();
+  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(options: JobOptions, context: RunContext) {
     this.#o = options;
@@ -151,6 +161,7 @@ class JobRun {
       throw new JobError(`cannot read manifest ${manifestPath}: ${(err as Error).message}`);
     }
     const info = this.#info;
+    if (o.resume) this.#previous = this.#loadPrevious(info);
 
     let stopEmulator: (() => Promise<void>) | undefined;
     try {
@@ -168,13 +179,14 @@ class JobRun {
       const total = this.#shard ? this.#shard.expectedRows(info.rowCount) : info.rowCount;
       const progress = o.progress ? new Progress(() => ({ done: this.#doneRows, total, throttled429: this.#throttled }), this.#stderr, o.logFormat) : undefined;
       progress?.start();
-      const onAbort = () => this.#halt({ reason: 'interrupted', exitCode: ExitCode.Interrupted });
+      const onAbort = () => this.#halt({ reason: 'interrupted', exitCode: ExitCode.Interrupted, advice: `run again with --resume ${this.#results?.path}` });
       this.#ctx.signal?.addEventListener('abort', onAbort, { once: true });
       if (this.#ctx.signal?.aborted) onAbort();
       try {
         await Promise.all([this.#readAll(info), this.#done]);
       } finally {
         this.#ctx.signal?.removeEventListener('abort', onAbort);
+        clearTimeout(this.#drainTimer);
         progress?.stop();
         await this.#budget?.stop();
         this.#results.close();
@@ -266,6 +278,7 @@ class JobRun {
       tokens: this.#tokens,
       timeoutMs: o.timeoutMs,
       throttlePriority: o.throttlePriority,
+      signal: this.#abandon.signal,
     });
     try {
       const choice = await chooseBudget({
@@ -298,10 +311,32 @@ class JobRun {
     // inside it, so a nightly cron job never collides with last night's file.
     let path = o.results ? this.#path(o.results) : this.#path(`results/${fileName}`);
     if (o.results && (/[\\/]$/.test(o.results) || isDirectory(path))) path = join(path, fileName);
+    if (this.#previous && path === this.#previous.path) {
+      throw new JobError(`the results file must be a new file: ${path} is the one --resume reads (the old file is kept as it is)`);
+    }
     try {
-      return ResultsFile.create(path, { manifestColumns: info.columns });
+      return ResultsFile.create(path, {
+        manifestColumns: info.columns,
+        meta: { manifest: { path: resolve(info.path), sha256: info.sha256, rows: info.rowCount }, resumedFrom: this.#previous?.path },
+      });
     } catch (err) {
       throw new JobError((err as Error).message);
+    }
+  }
+
+  /** Reads the results file named by `resume` and checks that it belongs to this manifest. */
+  #loadPrevious(info: ManifestInfo): PreviousResults {
+    const path = this.#path(this.#o.resume!);
+    try {
+      const previous = loadPreviousResults(path, { path: resolve(info.path), sha256: info.sha256, rowCount: info.rowCount });
+      this.#log.info(`resuming from ${path}: ${previous.updated.size} rows updated there are not sent again`, {
+        lines: previous.lines,
+        ...(previous.droppedChars ? { droppedPartialLine: `${previous.droppedChars} characters` } : {}),
+      });
+      return previous;
+    } catch (err) {
+      if (err instanceof ResumeError) throw new JobError(err.message);
+      throw err;
     }
   }
 
@@ -321,8 +356,15 @@ class JobRun {
     try {
       for await (const row of readManifest(info, { allowMdmProperties: o.allowMdmProperties, clearToken: o.clearToken })) {
         // Every shard validates every row (duplicates are judged over the whole manifest) and keeps its own.
-        const checked = this.#shard || !this.#stop ? validate(row) : undefined;
+        const carried = this.#previous?.updated.get(row.row);
+        const checked = this.#shard || carried || !this.#stop ? validate(row) : undefined;
         if (this.#shard && !this.#shard.owns(row.row, checked && !isInvalid(checked) ? checked.key : undefined)) continue;
+        if (carried) {
+          // Updated in the run resumed from: its line carries over, even when this run is stopping.
+          this.#carriedOver++;
+          this.#record({ ...carried, columns: row.columns }, carried.finishedAt);
+          continue;
+        }
         if (this.#stop || !checked) {
           this.#record(this.#skippedFor(row));
           continue;
@@ -356,7 +398,7 @@ class JobRun {
         this.#readerBlocked = false;
       }
     } catch (err) {
-      if (err instanceof ResultsWriteError) this.#halt({ reason: err.message, exitCode: ExitCode.NothingSent });
+      if (err instanceof ResultsWriteError) this.#halt({ reason: err.message, exitCode: ExitCode.NothingSent, advice: RESULTS_ADVICE });
       else if (err instanceof ManifestError) this.#halt({ reason: err.message, exitCode: ExitCode.Aborted, advice: 'fix the manifest and resume' });
       else throw err;
     } finally {
@@ -395,8 +437,11 @@ class JobRun {
     const send = async () => {
       await this.#gate.wait();
       if (this.#stop) return undefined;
+      // Every result known so far reaches the file before another request goes out: a file that
+      // cannot be written stops the run before a request whose result could not be recorded.
+      this.#results?.flush();
       if (this.#results?.error) {
-        this.#halt({ reason: this.#results.error.message, exitCode: ExitCode.NothingSent });
+        this.#halt({ reason: this.#results.error.message, exitCode: ExitCode.NothingSent, advice: RESULTS_ADVICE });
         return undefined;
       }
       for (const w of works) w.attempts++;
@@ -441,6 +486,10 @@ class JobRun {
       if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
         this.#firstSuccess = true;
         this.#finish(w, { outcome: 'updated', httpStatus: outcome.status, requestId: outcome.requestId, errorMessage: w.update.notes.join('; ') || undefined });
+        continue;
+      }
+      if (outcome.status === undefined && this.#abandon.signal.aborted) {
+        this.#finishSkipped(w, outcome); // abandoned after drainTimeoutMs: not confirmed, runs again on resume
         continue;
       }
       if (outcome.status === 401 && !w.authReplayed && !this.#stop) {
@@ -500,7 +549,11 @@ class JobRun {
       return;
     }
     if (maxErrorsExceeded(this.#o.maxErrors, this.#counts.failed, this.#attemptedFinal)) {
-      this.#halt({ reason: `failed rows passed --max-errors ${this.#o.maxErrors} (${this.#counts.failed} failed)`, exitCode: ExitCode.Aborted });
+      this.#halt({
+        reason: `failed rows passed --max-errors ${this.#o.maxErrors} (${this.#counts.failed} failed)`,
+        exitCode: ExitCode.Aborted,
+        advice: `see the failed rows' errorCode in the results file; once fixed, run again with --resume ${this.#results?.path}`,
+      });
     }
   }
 
@@ -521,12 +574,12 @@ class JobRun {
     }
   }
 
-  #record(r: Omit<RowResult, 'finishedAt'>): void {
+  #record(r: Omit<RowResult, 'finishedAt'>, finishedAt = new Date().toISOString()): void {
     this.#counts[r.outcome]++;
     try {
-      this.#results!.write({ ...r, finishedAt: new Date().toISOString() });
+      this.#results!.write({ ...r, finishedAt });
     } catch (err) {
-      this.#halt({ reason: (err as Error).message, exitCode: ExitCode.NothingSent, advice: 'free disk space or fix permissions, then resume from this results file' });
+      this.#halt({ reason: (err as Error).message, exitCode: ExitCode.NothingSent, advice: RESULTS_ADVICE });
     }
   }
 
@@ -541,6 +594,8 @@ class JobRun {
     for (const wake of this.#spaceWaiters.splice(0)) wake();
     this.#gate.release();
     void this.#budget?.stop();
+    this.#drainTimer = setTimeout(() => this.#abandon.abort(), this.#o.drainTimeoutMs);
+    this.#drainTimer.unref();
     this.#checkDone();
   }
 
@@ -565,6 +620,7 @@ class JobRun {
       writesPerSecond: wallMs > 0 ? (this.#writesSent * 1000) / wallMs : 0,
       throttled429: this.#throttled,
       retries: this.#retries,
+      ...(this.#previous ? { carriedOver: this.#carriedOver, resumedFrom: this.#previous.path } : {}),
       stoppedReason: this.#stop?.reason,
       advice: this.#stop?.advice,
       ...(this.#shard ? { shard: this.#shard.toString() } : {}),

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { RESULT_COLUMNS, type RowResult } from '../types.js';
+import { writeResultsMeta, type ResultsMeta } from './results-meta.js';
 
 export { RESULT_COLUMNS };
 
@@ -16,6 +17,11 @@ export interface ResultsFileOptions {
   format?: ResultsFormat;
   /** How often buffered lines are written out, in ms. Default 200. A crash loses at most this much. */
   flushIntervalMs?: number;
+  /**
+   * The manifest this results file belongs to: written to the sidecar `<path>.meta.json` (see
+   * results-meta.ts) before the first line, so that `--resume` can check it. No sidecar when absent.
+   */
+  meta?: Pick<ResultsMeta, 'manifest' | 'resumedFrom'>;
 }
 
 /** The results file could not be written (disk full, permissions). No further request may be sent. */
@@ -27,6 +33,10 @@ export class ResultsWriteError extends Error {
     super(`cannot write the results file ${path}: ${(cause as Error)?.message ?? String(cause)}`);
     this.name = 'ResultsWriteError';
   }
+}
+
+function formatOf(path: string, options: Pick<ResultsFileOptions, 'format'>): ResultsFormat {
+  return options.format ?? (extname(path).toLowerCase() === '.jsonl' ? 'jsonl' : 'csv');
 }
 
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -65,7 +75,7 @@ export class ResultsFile {
   private constructor(path: string, fd: number, options: ResultsFileOptions) {
     this.path = path;
     this.#fd = fd;
-    this.format = options.format ?? (extname(path).toLowerCase() === '.jsonl' ? 'jsonl' : 'csv');
+    this.format = formatOf(path, options);
     this.#manifestColumns = options.manifestColumns;
     if (this.format === 'csv') {
       this.#buffer.push(stringify([[...RESULT_COLUMNS, ...this.#manifestColumns]]));
@@ -77,8 +87,9 @@ export class ResultsFile {
   }
 
   /**
-   * Creates the results file (and its folder), owner-only.
-   * @throws {ResultsWriteError} when the file exists already or cannot be created.
+   * Creates the results file (and its folder), owner-only, then its sidecar when `options.meta` is given.
+   * @throws {ResultsWriteError} when the file (or its sidecar) exists already or cannot be created;
+   *   a results file created here is removed again when its sidecar cannot be written.
    */
   static create(path: string, options: ResultsFileOptions): ResultsFile {
     let fd: number;
@@ -87,6 +98,21 @@ export class ResultsFile {
       fd = openSync(path, 'wx', 0o600);
     } catch (err) {
       throw new ResultsWriteError(path, err);
+    }
+    if (options.meta) {
+      try {
+        writeResultsMeta(path, {
+          kind: 'graph-bulk-results-meta',
+          version: 1,
+          createdAt: new Date().toISOString(),
+          results: { path, format: formatOf(path, options) },
+          ...options.meta,
+        });
+      } catch (err) {
+        closeSync(fd);
+        unlinkSync(path);
+        throw new ResultsWriteError(path, err);
+      }
     }
     return new ResultsFile(path, fd, options);
   }
@@ -113,13 +139,18 @@ export class ResultsFile {
     if (this.#error) throw this.#error;
   }
 
-  /** Writes buffered lines to disk now. Errors are kept in {@link error}, not thrown. */
+  /**
+   * Writes buffered lines to disk now (to the OS; {@link close} syncs). Errors are kept in
+   * {@link error}, not thrown: after a failure nothing more is written, so the file ends at most with
+   * one partial line, which a resume drops.
+   */
   flush(): void {
     if (this.#buffer.length === 0 || this.#error || this.#fd < 0) return;
-    const text = this.#buffer.join('');
+    const bytes = Buffer.from(this.#buffer.join(''));
     this.#buffer = [];
     try {
-      writeSync(this.#fd, text);
+      // write(2) may write less than asked (a disk filling up): go on until all is written or it fails.
+      for (let off = 0; off < bytes.length; ) off += writeSync(this.#fd, bytes, off, bytes.length - off);
     } catch (err) {
       this.#error = new ResultsWriteError(this.path, err);
     }

@@ -24,6 +24,10 @@ export interface JobSummary {
   throttled429: number;
   /** Retries made (not counting token-renewal replays). */
   retries: number;
+  /** Resumed runs: rows recorded `updated` in the previous results file, copied over and not sent again. */
+  carriedOver?: number;
+  /** Resumed runs: the previous results file. */
+  resumedFrom?: string;
   /** Why the run stopped early, if it did. */
   stoppedReason?: string;
   /** Advice for the admin (what to fix), if any. */
@@ -51,6 +55,7 @@ export function formatSummary(s: JobSummary): string {
     `graph-bulk: ${s.rows} rows: ${outcomes || 'none'}`,
     `  wall time ${(s.wallMs / 1000).toFixed(1)} s, ${s.writesSent} writes sent (${s.writesPerSecond.toFixed(1)}/s), ${s.retries} retries, ${s.throttled429} 429s received`,
   ];
+  if (s.resumedFrom !== undefined) lines.push(`  resumed from ${s.resumedFrom}: ${s.carriedOver ?? 0} rows updated there carried over, not sent again`);
   const codes = Object.entries(s.byErrorCode).sort((a, b) => b[1] - a[1]);
   if (codes.length) lines.push(`  failed by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
   if (s.shard) lines.push(`  shard ${s.shard}: only this shard's rows are in this results file (graph-bulk merge-results combines the shards)`);

@@ -50,6 +50,8 @@ export interface GraphSenderOptions {
   throttlePriority: string;
   /** Clock, epoch ms (for HTTP-date Retry-After). */
   now?: () => number;
+  /** Aborting it abandons every request in flight (a stopping run that waited long enough). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -77,6 +79,7 @@ export class GraphSender {
       headers: this.#headers(token),
       body: item.body,
       timeoutMs: this.options.timeoutMs,
+      signal: this.options.signal,
     });
     if (!res.ok) return { outcome: { networkError: res.networkError, errorMessage: res.message }, info: { token } };
     return { outcome: this.#outcomeOf(res.status, res.json ?? res.text, res.headers), info: this.#info(token, res) };
@@ -96,6 +99,7 @@ export class GraphSender {
       headers: this.#headers(token),
       body: buildBatchBody(batchItems),
       timeoutMs: this.options.timeoutMs,
+      signal: this.options.signal,
     });
     const outcomes = new Map<string, ItemOutcome>();
     const all = (o: ItemOutcome) => {

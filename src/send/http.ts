@@ -7,6 +7,8 @@ export interface HttpRequest {
   body?: unknown;
   /** Abort after this many ms; reported as a `timeout` network error. */
   timeoutMs: number;
+  /** Aborting it abandons the request (the run is stopping); reported as an `other` network error. */
+  signal?: AbortSignal;
 }
 
 /** What came back: a response, or a network failure with no response. */
@@ -27,13 +29,14 @@ export async function sendHttp(req: HttpRequest): Promise<HttpResult> {
     body = JSON.stringify(req.body);
     headers['Content-Type'] = 'application/json';
   }
+  // One controller per request: the timeout, or the run abandoning what is in flight.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), req.timeoutMs);
+  const abandon = () => controller.abort();
+  req.signal?.addEventListener('abort', abandon, { once: true });
   try {
-    const res = await fetch(req.url, {
-      method: req.method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(req.timeoutMs),
-    });
+    if (req.signal?.aborted) abandon();
+    const res = await fetch(req.url, { method: req.method, headers, body, signal: controller.signal });
     const text = await res.text();
     let json: unknown;
     if (text.length > 0 && /json/i.test(res.headers.get('content-type') ?? '')) {
@@ -45,7 +48,11 @@ export async function sendHttp(req: HttpRequest): Promise<HttpResult> {
     }
     return { ok: true, status: res.status, headers: res.headers, text, json };
   } catch (err) {
+    if (req.signal?.aborted) return { ok: false, networkError: 'other', message: 'request abandoned: the run is stopping' };
     return { ok: false, ...classifyNetworkError(err) };
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', abandon);
   }
 }
 

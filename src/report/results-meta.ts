@@ -1,0 +1,83 @@
+/**
+ * The results file's sidecar, `<results file>.meta.json`: which manifest the results file belongs to,
+ * so that `--resume` can refuse a results file of another manifest before anything is sent.
+ *
+ * It is written (and synced to disk) before the results file's first line, once, and never changed:
+ *
+ * ```json
+ * {"kind":"graph-bulk-results-meta","version":1,"createdAt":"2026-01-01T00:00:00.000Z",
+ *  "results":{"path":"/abs/results/job.csv","format":"csv"},
+ *  "manifest":{"path":"/abs/devices.csv","sha256":"<64 hex>","rows":5000},
+ *  "resumedFrom":"/abs/results/job-earlier.csv"}
+ * ```
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { z } from 'zod';
+
+/** The sidecar's file name for a results file: the results path plus `.meta.json`. */
+export function resultsMetaPath(resultsPath: string): string {
+  return `${resultsPath}.meta.json`;
+}
+
+const metaSchema = z.object({
+  kind: z.literal('graph-bulk-results-meta'),
+  version: z.literal(1),
+  /** ISO 8601 UTC time the results file was created. */
+  createdAt: z.string(),
+  results: z.object({ path: z.string(), format: z.enum(['csv', 'jsonl']) }),
+  /** The manifest as it was when the run started: absolute path, SHA-256 of its bytes (lower-case hex), data rows. */
+  manifest: z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), rows: z.number().int().nonnegative() }),
+  /** The results file this run resumed from (`--resume`), if any. */
+  resumedFrom: z.string().optional(),
+});
+
+/** The sidecar's content (see the module comment for an example). */
+export type ResultsMeta = z.infer<typeof metaSchema>;
+
+/**
+ * Writes the sidecar of `resultsPath`, owner-only (0600), refusing to replace an existing one, and
+ * syncs it to disk so that a crash right after the first result line still leaves it readable.
+ * @throws {Error} the file system's error (exists, permissions, disk full).
+ */
+export function writeResultsMeta(resultsPath: string, meta: ResultsMeta): void {
+  const fd = openSync(resultsMetaPath(resultsPath), 'wx', 0o600);
+  try {
+    const bytes = Buffer.from(JSON.stringify(meta, null, 2) + '\n');
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads and checks the sidecar of `resultsPath`.
+ * @throws {Error} with a message naming the sidecar when it is missing, not JSON, or not a graph-bulk
+ *   results sidecar (each field checked).
+ */
+export function readResultsMeta(resultsPath: string): ResultsMeta {
+  const path = resultsMetaPath(resultsPath);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? `${path} is missing: it records which manifest ${resultsPath} belongs to (graph-bulk writes it beside every results file)`
+        : `cannot read ${path}: ${(err as Error).message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = metaSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new Error(`${path} is not a graph-bulk results sidecar: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
