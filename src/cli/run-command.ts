@@ -24,6 +24,7 @@ interface RunArgs {
   writeRefill?: number;
   writeBudget?: boolean;
   maxRetries?: number;
+  retryBaseDelayMs?: number;
   timeoutMs?: number;
   graphUrl?: string;
   cloud?: string;
@@ -50,7 +51,7 @@ interface RunArgs {
 
 /** Flags copied as they are onto the job options (same name). */
 const PLAIN = [
-  'manifest', 'format', 'delimiter', 'encoding', 'results', 'resume', 'drainTimeoutMs', 'mode', 'batchSize', 'concurrency', 'maxRetries',
+  'manifest', 'format', 'delimiter', 'encoding', 'results', 'resume', 'drainTimeoutMs', 'mode', 'batchSize', 'concurrency', 'maxRetries', 'retryBaseDelayMs',
   'timeoutMs', 'graphUrl', 'cloud', 'apiVersion', 'allowUnknownHost', 'auth', 'tenantId', 'clientId',
   'authorityHost', 'allowDuplicates', 'allowMdmProperties', 'clearToken', 'dryRun', 'throttlePriority',
   'logFormat', 'progress', 'name', 'redis', 'shard',
@@ -100,6 +101,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('write-refill', { type: 'number', describe: 'Write budget refill, writes per second (default 20, Graph\'s)' })
       .option('write-budget', { type: 'boolean', describe: 'Pace writes to the budget (--no-write-budget: off; 429s still honoured)' })
       .option('max-retries', { type: 'number', describe: 'Retries per row for 429/503/504/409/network errors (default 8)' })
+      .option('retry-base-delay-ms', { type: 'number', describe: 'Backoff before the first retry when there is no Retry-After, ms; doubles per attempt (default 1000)' })
       .option('timeout-ms', { type: 'number', describe: 'Per-request timeout in ms (default 30000)' })
       .option('graph-url', { type: 'string', describe: 'Graph base URL (default https://graph.microsoft.com); http only for loopback' })
       .option('cloud', { type: 'string', choices: ['global', 'usgov', 'usgov-dod', 'china'], describe: 'National cloud (default global)' })

@@ -175,11 +175,12 @@ export function exponentialRetryStrategy(opts?: {
 
 /**
  * The default chain: {@link nonRetryableStrategy}, {@link throttlingRetryStrategy},
- * {@link exponentialRetryStrategy}({ random }) with default delays (1 s base, 60 s cap).
+ * {@link exponentialRetryStrategy}({ random, ...delays }) (default delays: 1 s base, 60 s cap).
  * @param random uniform [0, 1) source for jitter (default Math.random).
+ * @param delays backoff delays in ms, see {@link exponentialRetryStrategy} (which throws RangeError for bad ones).
  */
-export function defaultRetryStrategies(random?: () => number): RetryStrategy[] {
-  return [nonRetryableStrategy, throttlingRetryStrategy, exponentialRetryStrategy(random ? { random } : {})];
+export function defaultRetryStrategies(random?: () => number, delays?: { baseDelayMs?: number; maxDelayMs?: number }): RetryStrategy[] {
+  return [nonRetryableStrategy, throttlingRetryStrategy, exponentialRetryStrategy({ ...delays, ...(random ? { random } : {}) })];
 }
 
 /**

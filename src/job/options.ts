@@ -94,6 +94,11 @@ export const jobOptionsSchema = z
     writeBudget: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_WRITE_BUDGET),
     /** Retries per row after its first attempt (429, 503, 504, 409 concurrency, network errors). Default 8. */
     maxRetries: z.number().int().min(0).max(100).default(8),
+    /**
+     * First retry's backoff when Graph sends no `Retry-After`, in ms; it doubles per attempt (with
+     * jitter, half to all of it) up to 60 s. Default 1,000. A `Retry-After` is always waited in full.
+     */
+    retryBaseDelayMs: z.number().int().min(1).max(60_000).default(1000),
     /** Per-request timeout in ms. Default 30,000. */
     timeoutMs: z.number().int().positive().default(30_000),
     /** Base URL of Graph (scheme and host only). Default the cloud's Graph root. */

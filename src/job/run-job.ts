@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -97,7 +98,7 @@ class JobRun {
   readonly #counts: Record<Outcome, number> = { updated: 0, failed: 0, invalid: 0, skipped: 0, planned: 0 };
   readonly #byErrorCode: Record<string, number> = {};
   #gate = new PauseGate();
-  readonly #strategies = defaultRetryStrategies();
+  readonly #strategies: ReturnType<typeof defaultRetryStrategies>;
   #queue!: WorkQueue<Work>;
   #results: ResultsFile | undefined;
   #sender: GraphSender | undefined;
@@ -134,6 +135,8 @@ class JobRun {
     this.#env = context.env ?? process.env;
     this.#stderr = context.stderr ?? process.stderr;
     this.#log = createLogger(options.logFormat, this.#stderr);
+    this.#strategies = defaultRetryStrategies(undefined, { baseDelayMs: options.retryBaseDelayMs });
+    setMaxListeners(0, this.#abandon.signal); // one listener per request in flight
   }
 
   #path(p: string): string {
