@@ -562,7 +562,7 @@ class JobRun {
 
   #finishSkipped(w: Work, last?: ItemOutcome): void {
     const reason = this.#stop?.reason ?? 'stopped';
-    const lastText = last ? `; last attempt: ${last.status ?? last.networkError} ${last.errorCode ?? ''}`.trimEnd() : '';
+    const lastText = last ? `; last attempt: ${last.status ?? last.errorMessage ?? last.networkError} ${last.errorCode ?? ''}`.trimEnd() : '';
     this.#finish(w, { outcome: 'skipped', errorMessage: `not completed: ${reason}${lastText}` });
   }
 
