@@ -335,7 +335,9 @@ class JobRun {
       this.#log.info(`resuming from ${path}: ${previous.updated.size} rows updated there are not sent again`, {
         lines: previous.lines,
         ...(previous.droppedChars ? { droppedPartialLine: `${previous.droppedChars} characters` } : {}),
+        ...(previous.earlier.length ? { alsoRead: previous.earlier } : {}),
       });
+      if (previous.skippedEarlier.length) this.#log.warn(`cannot read ${previous.skippedEarlier[0]}, which ${path} resumed from: rows updated only there run again`);
       return previous;
     } catch (err) {
       if (err instanceof ResumeError) throw new JobError(err.message);

@@ -34,6 +34,10 @@ export interface PreviousResults {
   lines: number;
   /** Characters dropped from the end: a partial last line (0 when the file ended cleanly). */
   droppedChars: number;
+  /** Earlier results files read through the sidecars' `resumedFrom`, newest first. */
+  earlier: string[];
+  /** An earlier results file named by `resumedFrom` that could not be read (gone, changed), if any. */
+  skippedEarlier: string[];
 }
 
 /** The manifest a resumed run reads, as `inspectManifest` describes it. */
@@ -138,14 +142,43 @@ export function resumeMismatch(previousPath: string, meta: ResultsMeta, manifest
   );
 }
 
+/** How many earlier results files a resume follows through `resumedFrom` at most. */
+export const MAX_RESUME_CHAIN = 100;
+
 /**
  * Reads a previous results file and its sidecar for a resume, and checks they belong to `manifest`.
  * Nothing is sent before this succeeds.
+ *
+ * When that file was itself a resume (its sidecar names `resumedFrom`), the files it resumed from are
+ * read too, newest first: a resumed run killed before it had copied every carried-over line still
+ * leaves those rows `updated` in an earlier file, and they are not sent again. An earlier file that is
+ * gone or unreadable is left out (named in `skippedEarlier`).
  * @throws {ResumeError} when the file or its sidecar is missing or unreadable, when it belongs to another
  *   manifest ({@link resumeMismatch}), when it is not a graph-bulk results file, or when it names a row
  *   the manifest does not have.
  */
 export function loadPreviousResults(previousPath: string, manifest: ManifestIdentity): PreviousResults {
+  const first = readOne(previousPath, manifest);
+  const earlier: string[] = [];
+  const skippedEarlier: string[] = [];
+  const seen = new Set([previousPath]);
+  for (let next = first.meta.resumedFrom; next !== undefined && !seen.has(next) && seen.size <= MAX_RESUME_CHAIN; ) {
+    seen.add(next);
+    let older: Omit<PreviousResults, 'earlier' | 'skippedEarlier'>;
+    try {
+      older = readOne(next, manifest);
+    } catch {
+      skippedEarlier.push(next);
+      break;
+    }
+    earlier.push(next);
+    for (const [row, r] of older.updated) if (!first.updated.has(row)) first.updated.set(row, r);
+    next = older.meta.resumedFrom;
+  }
+  return { ...first, earlier, skippedEarlier };
+}
+
+function readOne(previousPath: string, manifest: ManifestIdentity): Omit<PreviousResults, 'earlier' | 'skippedEarlier'> {
   let meta: ResultsMeta;
   try {
     meta = readResultsMeta(previousPath);

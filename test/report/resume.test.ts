@@ -2,7 +2,7 @@
  * Reading a previous results file for `--resume`: cut anywhere (kill -9, a full disk), it yields
  * exactly its complete lines; the sidecar ties it to one manifest.
  */
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -30,9 +30,12 @@ function result(row: number, outcome: RowResult['outcome'], displayName: string)
 }
 
 /** A results file as a run writes it: sidecar, header, then these rows. */
-function writeResults(name: string, rows: RowResult[]): string {
+function writeResults(name: string, rows: RowResult[], resumedFrom?: string): string {
   const path = join(tempDir(), name);
-  const f = ResultsFile.create(path, { manifestColumns: ['id', 'displayName'], meta: { manifest: { path: manifest.path, sha256: SHA, rows: manifest.rowCount } } });
+  const f = ResultsFile.create(path, {
+    manifestColumns: ['id', 'displayName'],
+    meta: { manifest: { path: manifest.path, sha256: SHA, rows: manifest.rowCount }, resumedFrom },
+  });
   for (const r of rows) f.write(r);
   f.close();
   return path;
@@ -125,5 +128,17 @@ describe('loadPreviousResults', () => {
   it('refuses a results file naming a row the manifest does not have', () => {
     const path = writeResults('r.csv', [...rows, result(9, 'updated', 'beyond')]);
     expect(() => loadPreviousResults(path, manifest)).toThrow(/row 9, but the manifest has 6 rows/);
+  });
+
+  it('follows resumedFrom: rows updated in an earlier file count even when a later resume was killed before copying them', () => {
+    const first = writeResults('first.csv', rows); // rows 1, 3, 5 updated
+    const second = writeResults('second.csv', [result(2, 'updated', 'b')], first); // killed early: only row 2 written
+    const previous = loadPreviousResults(second, manifest);
+    expect([...previous.updated.keys()].sort()).toEqual([1, 2, 3, 5]);
+    expect(previous.earlier).toEqual([first]);
+    rmSync(first);
+    const without = loadPreviousResults(second, manifest);
+    expect([...without.updated.keys()]).toEqual([2]);
+    expect(without.skippedEarlier).toEqual([first]);
   });
 });
