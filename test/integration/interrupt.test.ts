@@ -59,7 +59,7 @@ describe('interrupting a run', () => {
     expect(sentIds(emu).sort()).toEqual(updated.map((r) => r.key).sort());
     expect(emu.requests().every((r) => r.outcome === 'answered' && r.status === 204)).toBe(true);
 
-    await resumeToTheEnd(f, results, new Set(updated.map((r) => r.key)));
+    await resumeToTheEnd(f, results, new Set(updated.map((r) => r.key!)));
   });
 
   it('SIGINT while a request hangs: it is abandoned after --drain-timeout-ms, its row skipped, exit 4; resume sends it again', async () => {

@@ -57,7 +57,7 @@ describe('completeRecords', () => {
       // Where each complete record ends, by parsing the whole file independently of the code under test.
       const ends: number[] = [];
       if (format === 'csv') {
-        const info = parse(text, { info: true }) as Array<{ info: { bytes: number } }>;
+        const info = parse(text, { info: true }) as unknown as Array<{ info: { bytes: number } }>;
         for (const r of info) ends.push(r.info.bytes);
       } else {
         for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) ends.push(i + 1);
