@@ -70,3 +70,23 @@ export function patchesFor(emu: Emulator, keyFragment: string) {
 export function allPatches(emu: Emulator) {
   return emu.requests().filter((r) => r.method === 'PATCH');
 }
+
+/**
+ * Tokens issued by the emulator, like a credential's cache that never renews early: the same token
+ * until Graph rejects it, then a fresh one (`forceRefresh`). `renewals` counts the fresh ones.
+ */
+export function emulatorTokens(emu: Emulator, description = 'test tokens from the emulator'): TokenSource & { renewals: number } {
+  let current = emu.issueToken();
+  const source = {
+    description,
+    renewals: 0,
+    async getToken(o?: { forceRefresh?: boolean }) {
+      if (o?.forceRefresh) {
+        current = emu.issueToken();
+        source.renewals++;
+      }
+      return current;
+    },
+  };
+  return source;
+}

@@ -11,7 +11,7 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/em
 import type { JobOptionsInput } from '../../src/job/options.js';
 import { runJob } from '../../src/job/run-job.js';
 import { fleet, notExactlyOnce, rowsNotApplied, sentIds, type Fleet } from '../helpers/fleet.js';
-import { Capture } from '../helpers/job.js';
+import { Capture, emulatorTokens } from '../helpers/job.js';
 import { readResults } from '../helpers/results.js';
 
 let emu: Emulator | undefined;
@@ -34,34 +34,20 @@ async function run(f: Fleet, job: Partial<JobOptionsInput>, emulator: EmulatorOp
 describe('token expiry every second', () => {
   for (const mode of ['batch', 'single'] as const) {
     it(`${mode}: every expired token is renewed and the request replayed; no row fails, no retry spent`, async () => {
-      const f = fleet(mode === 'batch' ? 1200 : 400, `tok-${mode}`);
-      let renewals = 0;
-      // Like a credential's cache, but never renewing early: each token is used until Graph rejects it.
-      const tokens = (e: Emulator): TokenSource => {
-        let current = e.issueToken();
-        return {
-          description: 'emulator tokens (1.5 s life)',
-          async getToken(o) {
-            if (o?.forceRefresh) {
-              renewals++;
-              current = e.issueToken();
-            }
-            return current;
-          },
-        };
-      };
+      const f = fleet(mode === 'batch' ? 800 : 300, `tok-${mode}`);
+      let tokens: ReturnType<typeof emulatorTokens> | undefined;
       const r = await run(
         f,
-        // maxRetries 0: a retry spent on a token would fail its row. ~3 s of writes at 400/s.
+        // maxRetries 0: a retry spent on a token would fail its row. ~2 s of writes, tokens living 0.7 s.
         { mode, maxRetries: 0, concurrency: 4, writeBudget: { burst: 40, refillPerSecond: mode === 'batch' ? 400 : 150 } },
-        { tokenLifetimeMs: 1500, latencyMs: 2 },
-        tokens,
+        { tokenLifetimeMs: 700, latencyMs: 2 },
+        (e) => (tokens = emulatorTokens(e, 'emulator tokens (0.7 s life)')),
       );
       expect(r.rows.filter((x) => x.outcome !== 'updated')).toEqual([]);
       expect(notExactlyOnce(r.rows, f.rows.length)).toEqual([]);
       expect(r.summary.retries).toBe(0);
       expect(r.emu.stats().unauthorized).toBeGreaterThan(0);
-      expect(renewals).toBeGreaterThanOrEqual(2);
+      expect(tokens!.renewals).toBeGreaterThanOrEqual(2);
       expect(rowsNotApplied(r.emu, f)).toEqual([]);
     });
   }

@@ -36,8 +36,8 @@ function seeded(seed: number): () => number {
 }
 
 const seed = Number(process.env.GB_KILL_SEED ?? Date.now() % 1_000_000);
-const TRIALS = 4;
-const ROWS = 400;
+const TRIALS = 3;
+const ROWS = 300;
 
 it(`kill -9 at random moments, ${TRIALS} trials: each resume finishes the job, nothing recorded updated is sent again (seed ${seed})`, async () => {
   const random = seeded(seed);

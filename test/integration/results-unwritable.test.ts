@@ -22,7 +22,7 @@ const CONCURRENCY = 4;
 const BATCH = 5;
 
 it('stops sending once the results file cannot be written, exit 3 with the reason; resuming finishes the job', async () => {
-  const f = fleet(3000, 'full');
+  const f = fleet(1500, 'full');
   emu = await startEmulator({ devices: f.devices, writeBudget: false });
   const results = join(f.dir, 'first.csv');
   const common = ['--manifest', f.manifest, '--graph-url', emu.url, '--no-progress', '--no-write-budget', '--concurrency', String(CONCURRENCY), '--batch-size', String(BATCH)];
@@ -42,14 +42,14 @@ it('stops sending once the results file cannot be written, exit 3 with the reaso
   const sentUnrecorded = [...sent].filter((id) => !recordedKeys.has(id));
   expect(recorded.length).toBeGreaterThan(50);
   expect(sentUnrecorded.length).toBeLessThanOrEqual(2 * CONCURRENCY * BATCH);
-  expect(sent.size).toBeLessThan(3000);
+  expect(sent.size).toBeLessThan(1500);
 
   emu.resetLog();
   const resumed = join(f.dir, 'resumed.csv');
   const p2 = startCli(['run', ...common, '--results', resumed, '--resume', results], { GRAPH_ACCESS_TOKEN: emu.token });
   expect((await p2.exited).code, p2.stderr()).toBe(0);
   const rows = readResults(resumed);
-  expect(notExactlyOnce(rows, 3000)).toEqual([]);
+  expect(notExactlyOnce(rows, 1500)).toEqual([]);
   expect(rows.filter((r) => r.outcome !== 'updated')).toEqual([]);
   const updatedBefore = new Set(recorded.filter((l) => l.outcome === 'updated').map((l) => l.key));
   expect(sentIds(emu).filter((id) => updatedBefore.has(id))).toEqual([]);

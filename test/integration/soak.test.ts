@@ -8,7 +8,7 @@
  * hold its row's values.
  *
  * Batch mode runs 20,000 rows. Single mode sends one request per row, so `npm test` runs it with
- * GB_SOAK_SINGLE_ROWS (default 2,000) rows; `npm run soak` runs it with 20,000.
+ * GB_SOAK_SINGLE_ROWS (default 1,000) rows; `npm run soak` runs it with 20,000.
  * Each run prints its figures (rows, faults injected by kind, retries, 429s, wall time) as one JSON line.
  */
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ afterEach(async () => {
 const FAULTS = { rate503: 0.05, rate504: 0.02, rateDrop: 0.01, rateSlow: 0.01, slowMs: 1500, rateInner500: 0.03 };
 const TIMEOUT_MS = 1000; // below slowMs: a slow answer is a timeout for the job
 
-const singleRows = Number(process.env.GB_SOAK_SINGLE_ROWS ?? 2000);
+const singleRows = Number(process.env.GB_SOAK_SINGLE_ROWS ?? 1000);
 const plans = [
   { mode: 'batch' as const, rows: 20_000, concurrency: 8, job: { burst: 1000, refillPerSecond: 3000 }, graph: { burst: 1000, refillPerSecond: 2500 } },
   { mode: 'single' as const, rows: singleRows, concurrency: 16, job: false as const, graph: { burst: 200, refillPerSecond: 600 } },

@@ -5,9 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TokenSource } from '../../src/auth/token-source.js';
-import type { Emulator } from '../../src/emulator/index.js';
-import { allPatches, runAgainstEmulator, stopEmulators } from '../helpers/job.js';
+import { allPatches, emulatorTokens, runAgainstEmulator, stopEmulators } from '../helpers/job.js';
 import { repoRoot } from '../helpers/paths.js';
 import { tempFile } from '../helpers/results.js';
 
@@ -94,20 +92,7 @@ describe('H14: the token is rejected midway', () => {
   for (const mode of ['single', 'batch'] as const) {
     it(`takes a fresh token and replays once, without failing rows or spending retries (${mode})`, async () => {
       const { path } = manifestOf(80);
-      let issued = 0;
-      const tokens = (e: Emulator): TokenSource => {
-        let current = e.issueToken();
-        return {
-          description: 'test tokens from the emulator',
-          async getToken(o) {
-            if (o?.forceRefresh) {
-              current = e.issueToken();
-              issued++;
-            }
-            return current;
-          },
-        };
-      };
+      let tokens: ReturnType<typeof emulatorTokens> | undefined;
       let revoked = false;
       const r = await runAgainstEmulator(
         { manifest: path, mode, batchSize: 5, concurrency: 3, maxRetries: 0, writeBudget: false },
@@ -120,12 +105,12 @@ describe('H14: the token is rejected midway', () => {
               clearInterval(poll);
             }
           }, 1);
-          return tokens(e);
+          return (tokens = emulatorTokens(e));
         },
       );
       expect(revoked).toBe(true);
       expect(r.emu.stats().unauthorized).toBeGreaterThan(0);
-      expect(issued).toBe(1); // one renewal shared by every worker
+      expect(tokens!.renewals).toBe(1); // one renewal shared by every worker
       expect(r.rows.map((x) => x.outcome).filter((o) => o !== 'updated')).toEqual([]);
       expect(r.summary.retries).toBe(0);
     });
