@@ -10,8 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import type { Outcome, RowResult } from '../types.js';
-import { RESULT_COLUMNS, type ResultsFormat } from './results-file.js';
+import { RESULT_COLUMNS, type Outcome, type RowResult } from '../types.js';
+import type { ResultsFormat } from './results-file.js';
 import { readResultsMeta, type ResultsMeta } from './results-meta.js';
 
 /** A previous results file that cannot be resumed from. The message names the file and what is wrong. */
