@@ -59,8 +59,8 @@ interface Work {
   readonly item: SendItem;
   /** HTTP attempts made for this row (token-renewal replays included). */
   attempts: number;
-  /** Whether the one free replay after a 401 was used. */
-  authReplayed: boolean;
+  /** Replays after a 401 with a renewed token: free, not retries (see #handle). */
+  authReplays: number;
 }
 
 interface Stop {
@@ -122,6 +122,8 @@ class JobRun {
   #doneResolve!: () => void;
   readonly #done = new Promise<void>((r) => (this.#doneResolve = r));
   #highWater = 0;
+  /** Bearer tokens Graph has accepted at least once (a later 401 for one of them is an expiry). */
+  readonly #tokensThatWorked = new Set<string>();
   /** The results file being resumed from (`resume` option). */
   #previous: PreviousResults | undefined;
   #carriedOver = 0;
@@ -393,7 +395,7 @@ class JobRun {
           update: checked,
           item: { id: String(checked.row), path: devicePath(checked.key, checked.keyType), body: checked.body },
           attempts: 0,
-          authReplayed: false,
+          authReplays: 0,
         });
         while (this.#queue.outstanding >= this.#highWater && !this.#stop) {
           this.#readerBlocked = true;
@@ -490,6 +492,7 @@ class JobRun {
       }
       if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
         this.#firstSuccess = true;
+        this.#tokensThatWorked.add(info.token);
         this.#finish(w, { outcome: 'updated', httpStatus: outcome.status, requestId: outcome.requestId, errorMessage: w.update.notes.join('; ') || undefined });
         continue;
       }
@@ -497,8 +500,11 @@ class JobRun {
         this.#finishSkipped(w, outcome); // abandoned after drainTimeoutMs: not confirmed, runs again on resume
         continue;
       }
-      if (outcome.status === 401 && !w.authReplayed && !this.#stop) {
-        w.authReplayed = true;
+      // 401: a token that worked before and is now refused has expired (or was revoked): renew and
+      // replay, free, however often tokens expire during the row's life. A token that never worked
+      // gets one free replay with a fresh one; refused again, the row fails (graph-facts.md §4).
+      if (outcome.status === 401 && !this.#stop && (w.authReplays === 0 || this.#tokensThatWorked.has(info.token))) {
+        w.authReplays++;
         void this.#tokens!.renew(info.token).catch(() => undefined);
         this.#queue.retryLater(w, 0);
         continue;
@@ -509,7 +515,7 @@ class JobRun {
         networkError: outcome.networkError,
         retryAfterMs: outcome.retryAfterMs,
       };
-      const counted = w.attempts - (w.authReplayed ? 1 : 0);
+      const counted = w.attempts - w.authReplays;
       const decision = decideRetry(attemptOutcome, counted, this.#o.maxRetries, this.#strategies);
       if ('final' in decision) {
         this.#finishFailed(w, outcome, decision.reason);
