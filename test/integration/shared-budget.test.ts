@@ -127,8 +127,9 @@ describe('a sharded run (--shard i/n) and merge-results', () => {
       ),
     );
     runs.forEach((r) => expect(r.code, r.stderr).toBe(0));
-    const files = readdirSync(dir).sort();
+    const files = readdirSync(dir).filter((f) => !f.endsWith('.meta.json')).sort();
     expect(files).toHaveLength(4);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.meta.json')).sort()).toEqual(files.map((f) => `${f}.meta.json`)); // each with its sidecar
     files.forEach((f, i) => {
       expect(f).toMatch(new RegExp(`^wave-shard${i + 1}of4-\\d{4}-\\d{2}-\\d{2}T\\d{6}Z\\.csv$`));
       const lines = readResults(join(dir, f));
