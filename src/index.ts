@@ -6,7 +6,7 @@
  * const summary = await runJob({ manifest: 'devices.csv' });
  * ```
  */
-export { runJob, type RunContext, type JobSummary } from './job/run-job.js';
+export { runJob, planJob, type RunContext, type JobSummary } from './job/run-job.js';
 export { parseJobOptions, type JobOptions, type JobOptionsInput } from './job/options.js';
 export { JobError } from './job/errors.js';
 export { ExitCode } from './job/exit-codes.js';
@@ -14,4 +14,5 @@ export { staticTokenSource, credentialTokenSource, type TokenSource } from './au
 export { signInTokenSource, type CredentialSettings } from './auth/credentials.js';
 export { SignInError } from './auth/sign-in-error.js';
 export { ManifestError } from './manifest/index.js';
-export type { DeviceUpdate, DevicePatchBody, InvalidRow, KeyType, ManifestRow, Outcome, RowResult } from './types.js';
+export { OUTCOMES } from './types.js';
+export type { DeviceState, DeviceUpdate, DevicePatchBody, InvalidRow, KeyType, ManifestRow, Outcome, PropertyValue, RowResult } from './types.js';

@@ -7,8 +7,17 @@
  * the alternate key (`/devices(deviceId='…')`). Source: learn.microsoft.com/en-us/graph/api/device-update */
 export type KeyType = 'id' | 'deviceId';
 
-/** A row's final outcome in the results file. */
-export type Outcome = 'updated' | 'failed' | 'invalid' | 'skipped' | 'planned';
+/**
+ * A row's final outcome in the results file:
+ * - `updated`: Graph confirmed the write (and, with `verify`, a read-back found the values);
+ * - `unchanged`: the device already held every value of the row: nothing was written;
+ * - `not-applied`: Graph answered 2xx but a read-back (`verify`) did not find the values;
+ * - `failed`, `invalid`, `skipped`; `planned` for a dry run or a plan.
+ */
+export type Outcome = 'updated' | 'unchanged' | 'not-applied' | 'failed' | 'invalid' | 'skipped' | 'planned';
+
+/** Every {@link Outcome}, in the order summaries list them. */
+export const OUTCOMES: readonly Outcome[] = ['updated', 'unchanged', 'not-applied', 'failed', 'invalid', 'skipped', 'planned'];
 
 /** The extension attribute names Graph knows: `extensionAttribute1` … `extensionAttribute15`. */
 export type ExtensionAttributeName = `extensionAttribute${number}`;
@@ -25,6 +34,26 @@ export interface DevicePatchBody {
   operatingSystemVersion?: string;
   isCompliant?: boolean;
   isManaged?: boolean;
+  extensionAttributes?: Record<string, string | null>;
+}
+
+/** A value of a device property as Graph returns it: text, a boolean, or `null` when not set. */
+export type PropertyValue = string | boolean | null;
+
+/**
+ * A device's current state as read from Graph (`GET /devices/{id}?$select=…`): only the properties
+ * selected are present. `id` is the object id (lower-case GUID), always selected so that a row keyed
+ * by `deviceId` can be restored by `id`. `extensionAttributes` holds all 15 keys when selected
+ * (`null` = not set). Source: learn.microsoft.com/en-us/graph/api/device-get.
+ */
+export interface DeviceState {
+  id: string;
+  accountEnabled?: boolean | null;
+  displayName?: string | null;
+  operatingSystem?: string | null;
+  operatingSystemVersion?: string | null;
+  isCompliant?: boolean | null;
+  isManaged?: boolean | null;
   extensionAttributes?: Record<string, string | null>;
 }
 

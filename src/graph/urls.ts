@@ -83,3 +83,22 @@ export function versionRoot(graphRoot: string, apiVersion: ApiVersion): string {
 export function batchUrl(graphRoot: string, apiVersion: ApiVersion): string {
   return `${versionRoot(graphRoot, apiVersion)}/$batch`;
 }
+
+/** Device properties a read may `$select` (Graph's names of the updatable properties, plus `id`). */
+const SELECTABLE = new Set(['id', 'deviceId', 'accountEnabled', 'displayName', 'operatingSystem', 'operatingSystemVersion', 'isCompliant', 'isManaged', 'extensionAttributes']);
+
+/**
+ * Path of a device read with `$select`, relative to the version root (usable as a `$batch` inner url):
+ * `/devices/{id}?$select=a,b` or `/devices(deviceId='{key}')?$select=a,b` (graph-facts.md §1: both
+ * addressing forms; learn.microsoft.com/en-us/graph/api/device-get, /graph/query-parameters `$select`).
+ * Names are kept in the order given, duplicates dropped.
+ * @throws InvalidDeviceKeyError as {@link devicePath}; GraphConfigError for an empty `select` or a
+ *   name that is not a selectable device property (only known names ever reach a URL).
+ */
+export function deviceReadPath(key: string, keyType: 'id' | 'deviceId', select: readonly string[]): string {
+  if (select.length === 0) throw new GraphConfigError('a device read needs at least one property to $select');
+  for (const name of select) {
+    if (!SELECTABLE.has(name)) throw new GraphConfigError(`cannot $select ${JSON.stringify(name)}: not a device property graph-bulk reads`);
+  }
+  return `${devicePath(key, keyType)}?$select=${[...new Set(select)].join(',')}`;
+}

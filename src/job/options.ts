@@ -24,6 +24,15 @@ export type WriteBudgetSettings = z.infer<typeof writeBudgetSchema>;
 /** Graph's documented app+tenant write budget for devices: 3,000 writes per 150 s. */
 export const GRAPH_WRITE_BUDGET: WriteBudgetSettings = { burst: 3000, refillPerSecond: 20 };
 
+/**
+ * Graph's resource-unit budget for one app in one tenant (identity and access service), for the
+ * smallest tenants (under 50 users): 3,500 units per 10 s, i.e. a burst of 3,500 and a refill of 350
+ * units/s. A device GET costs 1 unit (`$select` takes one off, never below 1). Larger tenants get
+ * 5,000 (50–500 users) or 8,000 (over 500) per 10 s. Source: graph-facts.md §3;
+ * learn.microsoft.com/en-us/graph/throttling-limits (identity and access service, resource units).
+ */
+export const GRAPH_READ_BUDGET: WriteBudgetSettings = { burst: 3500, refillPerSecond: 350 };
+
 /** Settings of the built-in emulator when a job runs against it (`emulator` option). */
 export const emulatorJobSchema = z
   .object({
@@ -31,6 +40,8 @@ export const emulatorJobSchema = z
     devices: z.string().optional(),
     /** The emulator's own write budget (what "Graph" enforces); default Graph's documented one. */
     writeBudget: z.union([writeBudgetSchema, z.literal(false)]).optional(),
+    /** The emulator's resource-unit budget for reads (one unit per GET); default none. */
+    readBudget: z.union([writeBudgetSchema, z.literal(false)]).optional(),
     /** Latency added to every request, in ms. */
     latencyMs: z.number().nonnegative().optional(),
     /** Seed for the emulator's randomness (response order, faults). */
@@ -92,6 +103,19 @@ export const jobOptionsSchema = z
     concurrency: z.number().int().min(1).max(256).default(8),
     /** The client-side write budget; `false` turns pacing off (429s still honoured). Default Graph's. */
     writeBudget: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_WRITE_BUDGET),
+    /** Read each device's current state first (GETs in `$batch`, paced by `readBudget`): rows already
+     * at their target are `unchanged` and cost no write, only differing properties are sent, and a
+     * rollback manifest is saved beside the results file. `false`: send every row as given, blind. Default true. */
+    readFirst: z.boolean().default(true),
+    /** With `readFirst`: send every property of a row as given, also unchanged ones (rows already at
+     * their target are still written). Default false. */
+    sendAll: z.boolean().default(false),
+    /** After each write, read the device back and record `updated` only if the values are there,
+     * else `not-applied`. Default false. */
+    verify: z.boolean().default(false),
+    /** The client-side read budget in resource units (one per GET); `false` turns read pacing off.
+     * Default Graph's for the smallest tenants ({@link GRAPH_READ_BUDGET}). */
+    readBudget: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_READ_BUDGET),
     /** Retries per row after its first attempt (429, 503, 504, 409 concurrency, network errors). Default 8. */
     maxRetries: z.number().int().min(0).max(100).default(8),
     /**

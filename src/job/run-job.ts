@@ -7,6 +7,7 @@ import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token
 import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
 import { redactSecrets } from '../graph/errors.js';
 import { decideRetry, defaultRetryStrategies, type AttemptOutcome } from '../graph/retry.js';
+import { selectFor } from '../graph/device-state.js';
 import { devicePath } from '../graph/urls.js';
 import { inspectManifest, ManifestError, readManifest, type ManifestInfo } from '../manifest/index.js';
 import { createLogger, type Logger } from '../report/log.js';
@@ -17,8 +18,13 @@ import { formatSummary, type JobSummary } from '../report/summary.js';
 import type { PacingBudget } from '../schedule/budget.js';
 import { PauseGate } from '../schedule/pause-gate.js';
 import { WorkQueue } from '../schedule/work-queue.js';
+import { WriteBudget } from '../schedule/write-budget.js';
 import { GraphSender, type ExchangeInfo, type ItemOutcome, type SendItem } from '../send/graph-sender.js';
-import type { DeviceUpdate, ManifestRow, Outcome, RowResult } from '../types.js';
+import { decideRow } from '../state/decide.js';
+import { describeChanges, describeMissing, diffDevice, type PropertyChange } from '../state/diff.js';
+import { DeviceReader, type ReadResult } from '../state/reader.js';
+import { RollbackFile, RollbackWriteError, rollbackColumns, rollbackPathFor } from '../state/rollback-file.js';
+import { OUTCOMES, type DeviceState, type DeviceUpdate, type ManifestRow, type Outcome, type RowResult } from '../types.js';
 import { createValidator, isInvalid } from '../validate/index.js';
 import { chooseBudget, type BudgetChoice } from './budget-choice.js';
 import { JobError } from './errors.js';
@@ -56,7 +62,14 @@ const RESULTS_ADVICE = 'free disk space or fix permissions, then run again with 
 interface Work {
   readonly key: string;
   readonly update: DeviceUpdate;
-  readonly item: SendItem;
+  /** The PATCH to send; its body becomes only the differing properties once the device was read. */
+  item: SendItem;
+  /** `read`: the device's current state is read next; `write`: the PATCH is sent next. */
+  phase: 'read' | 'write';
+  /** The device as read before writing (reads on). */
+  before?: DeviceState;
+  /** What the PATCH changes, old → new (reads on): the rollback manifest's line. */
+  changes?: PropertyChange[];
   /** HTTP attempts made for this row (token-renewal replays included). */
   attempts: number;
   /** Replays after a 401 with a renewed token: free, not retries (see #handle). */
@@ -84,8 +97,28 @@ export async function runJob(input: JobOptionsInput, context: RunContext = {}): 
   } catch (err) {
     throw new JobError((err as Error).message);
   }
-  const run = new JobRun(options, context);
+  const run = new JobRun(options, context, false);
   return run.run();
+}
+
+/**
+ * Plans a job: reads every device of the manifest (GETs in `$batch`, paced by the read budget) and
+ * writes a plan file (results-file shaped, default `results/<job>-<UTC time>.plan.csv`): per row the
+ * properties that would change, old → new (`planned`), `unchanged` when the device is already at its
+ * target, `failed` 404 when the device does not exist, `invalid` when Graph would refuse it. Sends no
+ * write. The summary adds a plan line (`N to change, M unchanged, K not found`).
+ * @throws {JobError} as {@link runJob}; also for `dryRun` or `readFirst: false` (a plan reads).
+ */
+export async function planJob(input: JobOptionsInput, context: RunContext = {}): Promise<JobSummary> {
+  let options: JobOptions;
+  try {
+    options = parseJobOptions(input, context.jobFile ?? 'options');
+  } catch (err) {
+    throw new JobError((err as Error).message);
+  }
+  if (options.dryRun) throw new JobError('a plan reads the devices: drop dryRun (--dry-run), which sends nothing at all');
+  if (!options.readFirst) throw new JobError('a plan reads the devices: drop readFirst: false (--no-read-first)');
+  return new JobRun(options, context, true).run();
 }
 
 class JobRun {
@@ -95,7 +128,9 @@ class JobRun {
   readonly #stderr: Writable & { isTTY?: boolean };
   readonly #log: Logger;
   readonly #started = Date.now();
-  readonly #counts: Record<Outcome, number> = { updated: 0, failed: 0, invalid: 0, skipped: 0, planned: 0 };
+  readonly #counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  /** A plan: read and compare, never write. */
+  readonly #plan: boolean;
   readonly #byErrorCode: Record<string, number> = {};
   #gate = new PauseGate();
   readonly #strategies: ReturnType<typeof defaultRetryStrategies>;
@@ -106,6 +141,13 @@ class JobRun {
   #budget: PacingBudget | undefined;
   #shared: BudgetChoice['shared'];
   #shard: ShardFilter | undefined;
+  #reader: DeviceReader | undefined;
+  #readBudget: WriteBudget | undefined;
+  #rollback: RollbackFile | undefined;
+  /** Whether the token is app-only (true), delegated (false) or unknown. */
+  #appOnly: boolean | undefined;
+  #notFound = 0;
+  #pumpKicked = false;
   #info: ManifestInfo | undefined;
   #inflight = 0;
   #readerDone = false;
@@ -131,8 +173,9 @@ class JobRun {
   readonly #abandon = new AbortController();
   #drainTimer: NodeJS.Timeout | undefined;
 
-  constructor(options: JobOptions, context: RunContext) {
+  constructor(options: JobOptions, context: RunContext, plan: boolean) {
     this.#o = options;
+    this.#plan = plan;
     this.#ctx = context;
     this.#env = context.env ?? process.env;
     this.#stderr = context.stderr ?? process.stderr;
@@ -173,14 +216,24 @@ class JobRun {
       if (!o.dryRun) stopEmulator = await this.#connect();
       else if (!o.emulator) this.#checkGraphUrl(o.graphUrl); // a dry run refuses a job file's unknown host too
       this.#results = this.#openResults(info);
-      this.#log.info(`job started`, {
+      if (this.#reader && o.readFirst && !this.#plan) {
+        try {
+          this.#rollback = RollbackFile.create(rollbackPathFor(this.#results.path), rollbackColumns(info.columns), o.clearToken);
+        } catch (err) {
+          this.#results.close();
+          throw new JobError((err as Error).message);
+        }
+      }
+      this.#log.info(this.#plan ? 'plan started' : `job started`, {
         manifest: manifestPath,
         rows: info.rowCount,
-        mode: o.dryRun ? 'dry-run' : o.mode,
+        mode: o.dryRun ? 'dry-run' : this.#plan ? 'plan' : o.mode,
         results: this.#results.path,
+        ...(o.dryRun ? {} : { readFirst: o.readFirst, ...(o.sendAll ? { sendAll: true } : {}), ...(o.verify ? { verify: true } : {}) }),
         ...(this.#tokens ? { auth: this.#tokens.description } : {}),
         ...(this.#shard ? { shard: this.#shard.toString(), shardRows: this.#shard.expectedRows(info.rowCount) } : {}),
       });
+      if (!o.dryRun && !o.readFirst) this.#log.warn('readFirst is off: rows are sent as given, unchanged ones too, and no rollback manifest is saved');
       const total = this.#shard ? this.#shard.expectedRows(info.rowCount) : info.rowCount;
       const progress = o.progress ? new Progress(() => ({ done: this.#doneRows, total, throttled429: this.#throttled }), this.#stderr, o.logFormat) : undefined;
       progress?.start();
@@ -194,19 +247,23 @@ class JobRun {
         clearTimeout(this.#drainTimer);
         progress?.stop();
         await this.#budget?.stop();
+        await this.#readBudget?.stop();
         this.#results.close();
+        this.#rollback?.close();
       }
     } finally {
       await stopEmulator?.();
     }
     const summary = this.#summary();
+    if (this.#rollback && this.#rollback.unrestorable > 0) {
+      this.#log.warn(`${this.#rollback.unrestorable} previous values were empty on properties Graph cannot empty (displayName, accountEnabled, …): the rollback manifest cannot put those back`);
+    }
     this.#stderr.write(this.#o.logFormat === 'json' ? JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'summary', ...summary }) + '\n' : formatSummary(summary));
     return summary;
   }
 
   get #doneRows(): number {
-    const c = this.#counts;
-    return c.updated + c.failed + c.invalid + c.skipped + c.planned;
+    return OUTCOMES.reduce((sum, o) => sum + this.#counts[o], 0);
   }
 
   /**
@@ -232,6 +289,7 @@ class JobRun {
       const emu = await startEmulator({
         devices: o.emulator.devices ? this.#path(o.emulator.devices) : undefined,
         writeBudget: o.emulator.writeBudget,
+        readBudget: o.emulator.readBudget,
         latencyMs: o.emulator.latencyMs,
         seed: o.emulator.seed,
         appOnly: o.emulator.appOnly,
@@ -303,6 +361,18 @@ class JobRun {
       await stopEmulator?.();
       throw new JobError(redactSecrets((err as Error).message));
     }
+    if (o.readFirst || o.verify || this.#plan) {
+      // Reads have a budget of their own (resource units), apart from the write budget (graph-facts.md §3).
+      if (o.readBudget) this.#readBudget = new WriteBudget(o.readBudget);
+      this.#reader = new DeviceReader({
+        sender: this.#sender,
+        tokens: this.#tokens,
+        budget: this.#readBudget,
+        concurrency: o.concurrency,
+        maxRetries: o.maxRetries,
+        strategies: this.#strategies,
+      });
+    }
     return stopEmulator;
   }
 
@@ -311,7 +381,7 @@ class JobRun {
     const name = o.name ?? basename(this.#ctx.jobFile ?? info.path, extname(this.#ctx.jobFile ?? info.path));
     const stamp = (this.#ctx.now?.() ?? new Date()).toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
     const shardPart = this.#shard ? `-shard${this.#shard.shard.index}of${this.#shard.shard.count}` : '';
-    const fileName = `${name}${shardPart}-${stamp}.csv`;
+    const fileName = `${name}${shardPart}-${stamp}${this.#plan ? '.plan' : ''}.csv`;
     // A results path that is a folder (ends with a slash, or exists as one) gets a time-stamped file
     // inside it, so a nightly cron job never collides with last night's file.
     let path = o.results ? this.#path(o.results) : this.#path(`results/${fileName}`);
@@ -352,7 +422,7 @@ class JobRun {
     const o = this.#o;
     const batchSize = o.mode === 'batch' ? Math.min(o.batchSize, this.#budget?.burst ?? 20) : 1;
     this.#highWater = Math.max(256, o.concurrency * batchSize * 4);
-    this.#queue = new WorkQueue<Work>(() => this.#pump());
+    this.#queue = new WorkQueue<Work>(() => this.#kickPump());
     const validate = createValidator({
       // CSV: the header's key column holds for every row; JSON / JSON Lines: each row names its own key.
       keyType: info.format === 'csv' ? info.keyType : undefined,
@@ -394,6 +464,7 @@ class JobRun {
           key: checked.key,
           update: checked,
           item: { id: String(checked.row), path: devicePath(checked.key, checked.keyType), body: checked.body },
+          phase: this.#reader && (o.readFirst || this.#plan) ? 'read' : 'write',
           attempts: 0,
           authReplays: 0,
         });
@@ -421,6 +492,19 @@ class JobRun {
     return { ...base(row.row, key, keyField, row.columns), outcome: 'skipped', errorMessage: `not attempted: ${this.#stop!.reason}`, attempts: 0 };
   }
 
+  /**
+   * Pumps once the current burst of ready rows has landed (a microtask later), so the rows of one read
+   * batch that all become ready together go out in one write batch rather than one by one.
+   */
+  #kickPump(): void {
+    if (this.#pumpKicked) return;
+    this.#pumpKicked = true;
+    queueMicrotask(() => {
+      this.#pumpKicked = false;
+      this.#pump();
+    });
+  }
+
   /** Sends ready rows while there is room in flight: one PATCH or one `$batch` per unit. */
   #pump(): void {
     if (this.#stop || !this.#sender) return;
@@ -430,7 +514,13 @@ class JobRun {
     const limit = this.#firstSuccess ? this.#o.concurrency : 1;
     while (this.#inflight < limit && this.#queue.readyCount > 0) {
       if (this.#queue.readyCount < size && !this.#readerDone && !this.#readerBlocked) break;
-      const works = this.#queue.take(size);
+      let works = this.#queue.take(size);
+      if (this.#reader) {
+        // Rows still to be read go to the reader (batched and paced on its own); the others are written.
+        for (const w of works) if (w.phase === 'read') void this.#prepare(w);
+        works = works.filter((w) => w.phase === 'write');
+        if (works.length === 0) continue;
+      }
       this.#inflight++;
       void this.#dispatch(works, batch).finally(() => {
         this.#inflight--;
@@ -438,6 +528,69 @@ class JobRun {
         this.#checkDone();
       });
     }
+  }
+
+  /** Reads a row's device, then decides: unchanged, not found, invalid, planned, or to be written. */
+  async #prepare(w: Work): Promise<void> {
+    const read = await this.#reader!.read({ key: w.key, keyType: w.update.keyType, select: selectFor(w.update.body) });
+    if (read.kind === 'stopped') {
+      this.#finishSkipped(w, read.last);
+      return;
+    }
+    if (read.kind === 'failed') {
+      w.attempts = read.attempts;
+      this.#finishFailed(w, read.outcome, read.reason, read.outcome.status === 404 ? '' : 'reading the device failed: ');
+      return;
+    }
+    const notes = w.update.notes;
+    const decision = decideRow(w.update, read.state, { sendAll: this.#o.sendAll, appOnly: this.#appOnly });
+    const fromRead = { attempts: read.attempts, httpStatus: read.httpStatus, requestId: read.requestId };
+    if (decision.kind === 'unchanged') {
+      this.#finish(w, { outcome: 'unchanged', ...fromRead, errorMessage: [...notes, 'already at target: nothing to write'].join('; ') });
+      return;
+    }
+    if (decision.kind === 'invalid') {
+      this.#finish(w, { outcome: 'invalid', attempts: 0, errorMessage: decision.message });
+      return;
+    }
+    if (this.#plan) {
+      const what = decision.changes.length ? `would change ${describeChanges(decision.changes)}` : 'already at target';
+      this.#finish(w, { outcome: 'planned', ...fromRead, errorMessage: [what, ...notes].join('; ') });
+      return;
+    }
+    w.before = read.state;
+    w.changes = decision.changes;
+    w.item = { ...w.item, body: decision.body };
+    w.phase = 'write';
+    this.#queue.retryLater(w, 0);
+  }
+
+  /** A write Graph confirmed: `updated`, or with `verify` read back first. */
+  #succeeded(w: Work, outcome: ItemOutcome): void {
+    this.#firstSuccess = true;
+    const done = { httpStatus: outcome.status, requestId: outcome.requestId };
+    if (!this.#o.verify) {
+      this.#finish(w, { outcome: 'updated', ...done, errorMessage: w.update.notes.join('; ') || undefined });
+      return;
+    }
+    void this.#reader!.read({ key: w.key, keyType: w.update.keyType, select: selectFor(w.item.body) }).then((read: ReadResult) => {
+      const notes = w.update.notes;
+      if (read.kind !== 'found') {
+        const why = read.kind === 'stopped' ? 'the run stopped' : `${read.outcome.status ?? read.outcome.networkError} ${read.outcome.errorCode ?? ''}`.trimEnd();
+        this.#finish(w, { outcome: 'updated', ...done, errorMessage: [...notes, `not verified: reading it back failed (${why})`].join('; ') });
+        return;
+      }
+      const missing = diffDevice(w.item.body, read.state).changes;
+      if (missing.length > 0) {
+        this.#finish(w, {
+          outcome: 'not-applied',
+          ...done,
+          errorMessage: [`Graph answered ${outcome.status} but reading the device back found ${describeMissing(missing)}`, ...notes].join('; '),
+        });
+        return;
+      }
+      this.#finish(w, { outcome: 'updated', ...done, errorMessage: [...notes, 'verified'].join('; ') });
+    });
   }
 
   async #dispatch(works: Work[], batch: boolean): Promise<void> {
@@ -491,9 +644,8 @@ class JobRun {
         if (longest > 0) outcome.retryAfterMs = longest;
       }
       if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
-        this.#firstSuccess = true;
         this.#tokensThatWorked.add(info.token);
-        this.#finish(w, { outcome: 'updated', httpStatus: outcome.status, requestId: outcome.requestId, errorMessage: w.update.notes.join('; ') || undefined });
+        this.#succeeded(w, outcome);
         continue;
       }
       if (outcome.status === undefined && this.#abandon.signal.aborted) {
@@ -534,9 +686,10 @@ class JobRun {
     if (throttledNow) void this.#budget?.drain();
   }
 
-  #finishFailed(w: Work, outcome: ItemOutcome, reason: string): void {
+  #finishFailed(w: Work, outcome: ItemOutcome, reason: string, prefix = ''): void {
     const code = outcome.errorCode ?? (outcome.networkError ? `network:${outcome.networkError}` : undefined);
-    let message = outcome.errorMessage ?? reason;
+    let message = prefix + (outcome.errorMessage ?? reason);
+    if (outcome.status === 404 && outcome.errorCode === 'Request_ResourceNotFound') this.#notFound++;
     if (outcome.status === 404 && outcome.errorCode === 'Request_ResourceNotFound') {
       message += w.update.keyType === 'deviceId'
         ? ' Hint: no device has this deviceId; if the value is the device\'s object id, put it in an "id" column instead.'
@@ -575,13 +728,26 @@ class JobRun {
   }
 
   #finish(w: Work, r: Pick<RowResult, 'outcome'> & Partial<RowResult>): void {
-    if (r.outcome === 'updated' || r.outcome === 'failed') this.#attemptedFinal++;
+    if (r.outcome === 'updated' || r.outcome === 'failed' || r.outcome === 'not-applied') this.#attemptedFinal++;
+    this.#addRollback(w);
     this.#record({ ...base(w.update.row, w.update.key, w.update.keyType, w.update.columns), attempts: w.attempts, ...r });
     this.#queue.complete(w);
     const waiters = this.#spaceWaiters;
     if (waiters.length && this.#queue.outstanding < this.#highWater) {
       this.#spaceWaiters = [];
       for (const wake of waiters) wake();
+    }    // Rows decided by a read (or a read-back) finish outside any dispatch: the run may be done now.
+    this.#checkDone();
+  }
+
+  /** A row a PATCH was sent for (whatever came of it) gets its line in the rollback manifest. */
+  #addRollback(w: Work): void {
+    if (!this.#rollback || w.phase !== 'write' || w.attempts === 0 || !w.before || !w.changes) return;
+    try {
+      this.#rollback.add(w.update.row, w.before.id, w.changes);
+    } catch (err) {
+      if (!(err instanceof RollbackWriteError)) throw err;
+      this.#halt({ reason: err.message, exitCode: ExitCode.Aborted, advice: 'free disk space or fix permissions; rows written so far are in the results file' });
     }
   }
 
@@ -599,7 +765,10 @@ class JobRun {
     if (this.#stop) return;
     this.#stop = stop;
     this.#log.warn(`stopping: ${stop.reason}`);
+    this.#reader?.stop();
+    void this.#readBudget?.stop();
     for (const w of this.#queue?.drain() ?? []) {
+      this.#addRollback(w);
       this.#record({ ...base(w.update.row, w.update.key, w.update.keyType, w.update.columns), outcome: 'skipped', errorMessage: `not completed: ${stop.reason}`, attempts: w.attempts });
     }
     for (const wake of this.#spaceWaiters.splice(0)) wake();
@@ -618,7 +787,7 @@ class JobRun {
     const wallMs = Date.now() - this.#started;
     const c = this.#counts;
     let exitCode: number = ExitCode.Ok;
-    if (c.failed > 0 || c.invalid > 0) exitCode = ExitCode.RowErrors;
+    if (c.failed > 0 || c.invalid > 0 || c['not-applied'] > 0) exitCode = ExitCode.RowErrors;
     if (this.#stop) exitCode = this.#stop.exitCode;
     return {
       exitCode,
@@ -628,9 +797,12 @@ class JobRun {
       byErrorCode: { ...this.#byErrorCode },
       wallMs,
       writesSent: this.#writesSent,
+      readsSent: this.#reader?.stats.reads ?? 0,
       writesPerSecond: wallMs > 0 ? (this.#writesSent * 1000) / wallMs : 0,
-      throttled429: this.#throttled,
-      retries: this.#retries,
+      throttled429: this.#throttled + (this.#reader?.stats.throttled429 ?? 0),
+      retries: this.#retries + (this.#reader?.stats.retries ?? 0),
+      ...(this.#rollback && this.#rollback.count > 0 ? { rollbackPath: this.#rollback.path } : {}),
+      ...(this.#plan ? { plan: { toChange: this.#counts.planned, unchanged: this.#counts.unchanged, notFound: this.#notFound } } : {}),
       ...(this.#previous ? { carriedOver: this.#carriedOver, resumedFrom: this.#previous.path } : {}),
       stoppedReason: this.#stop?.reason,
       advice: this.#stop?.advice,

@@ -189,11 +189,11 @@ export async function* readCsvRows(
         }
         const fields: Record<string, unknown> = {};
         const columns: Record<string, string> = {};
-        const fromResults = header.fromResultsFile;
+        const guarded = header.fromResultsFile || header.fromRollbackFile;
         header.columns.forEach((col, i) => {
           let cell = cells[i];
           if (cell === undefined || col.ignored) return;
-          if (fromResults && /^'[=+\-@\t\r]/.test(cell)) cell = cell.slice(1); // undo the results file's Excel guard
+          if (guarded && /^'[=+\-@\t\r]/.test(cell)) cell = cell.slice(1); // undo graph-bulk's own Excel guard
           fields[col.canonical] = cell;
           columns[col.written] = cell;
         });

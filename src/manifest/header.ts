@@ -22,6 +22,13 @@ export interface HeaderColumn {
   ignored?: boolean;
 }
 
+/**
+ * The first column of a rollback manifest written by graph-bulk: the row of the job's manifest whose
+ * change the line undoes. When a header has it, the file is read as a rollback manifest: that column
+ * is not sent, and the Excel guard graph-bulk put before formula-like cells is removed again.
+ */
+export const ROLLBACK_ROW_COLUMN = 'rollbackOfRow';
+
 /** Whether a header's trimmed cells are those of a graph-bulk results file. */
 export function isResultsFileHeader(cells: readonly string[]): boolean {
   const lower = new Set(cells.map((c) => c.trim().toLowerCase()));
@@ -37,6 +44,9 @@ export interface ResolvedHeader {
   /** The file is a results file read back as a manifest: its own columns are ignored, and the
    * apostrophe it put before formula-like cells is removed again. */
   fromResultsFile: boolean;
+  /** The file is a rollback manifest (it has a {@link ROLLBACK_ROW_COLUMN} column, which is ignored);
+   * the apostrophe graph-bulk put before formula-like cells is removed again. */
+  fromRollbackFile: boolean;
 }
 
 /** Outcome of checking one column name: its canonical name, or a problem for a message. */
@@ -93,8 +103,10 @@ export function resolveHeader(
   const seen = new Map<string, string>();
   const fromResultsFile = isResultsFileHeader(cells);
   const resultColumns = new Set<string>(RESULT_COLUMNS.map((c) => c.toLowerCase()));
+  const isRollbackColumn = (c: string) => c.toLowerCase() === ROLLBACK_ROW_COLUMN.toLowerCase();
+  const fromRollbackFile = cells.some(isRollbackColumn);
   cells.forEach((written, i) => {
-    if (fromResultsFile && resultColumns.has(written.toLowerCase())) {
+    if ((fromResultsFile && resultColumns.has(written.toLowerCase())) || isRollbackColumn(written)) {
       columns.push({ written, canonical: written, ignored: true });
       return;
     }
@@ -136,5 +148,5 @@ export function resolveHeader(
       ...(firstColumn !== undefined ? { column: firstColumn } : {}),
     });
   }
-  return { columns, keyType: keys[0]!, trailingEmptyDropped, fromResultsFile };
+  return { columns, keyType: keys[0]!, trailingEmptyDropped, fromResultsFile, fromRollbackFile };
 }

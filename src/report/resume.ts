@@ -1,5 +1,5 @@
 /**
- * Reading a previous results file for `--resume`: which manifest rows it recorded `updated` (those are
+ * Reading a previous results file for `--resume`: which manifest rows it recorded `updated` or `unchanged` (those are
  * not sent again; their lines carry over into the new results file), after checking that it belongs to
  * the same manifest (its sidecar, see results-meta.ts).
  *
@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { RESULT_COLUMNS, type Outcome, type RowResult } from '../types.js';
+import { OUTCOMES as ALL_OUTCOMES, RESULT_COLUMNS, type Outcome, type RowResult } from '../types.js';
 import type { ResultsFormat } from './results-file.js';
 import { readResultsMeta, type ResultsMeta } from './results-meta.js';
 
@@ -28,7 +28,8 @@ export interface PreviousResults {
   path: string;
   /** Its sidecar. */
   meta: ResultsMeta;
-  /** Rows recorded `updated`, by manifest row number (1-based), with their result line as written. */
+  /** Rows recorded `updated` (or `unchanged`: the device was already at its target), by manifest row
+   * number (1-based), with their result line as written. */
   updated: Map<number, RowResult>;
   /** Complete result lines read (any outcome). */
   lines: number;
@@ -47,7 +48,7 @@ export interface ManifestIdentity {
   rowCount: number;
 }
 
-const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['updated', 'failed', 'invalid', 'skipped', 'planned']);
+const OUTCOMES: ReadonlySet<string> = new Set<string>(ALL_OUTCOMES);
 
 /**
  * Splits a results file's text into its complete records and a partial tail. A CSV record ends at a
@@ -200,7 +201,7 @@ function readOne(previousPath: string, manifest: ManifestIdentity): Omit<Previou
     if (r.row > manifest.rowCount) {
       throw new ResumeError(`cannot resume: ${previousPath} has a result for row ${r.row}, but the manifest has ${manifest.rowCount} rows`);
     }
-    if (r.outcome === 'updated' && !updated.has(r.row)) updated.set(r.row, r);
+    if ((r.outcome === 'updated' || r.outcome === 'unchanged') && !updated.has(r.row)) updated.set(r.row, r);
   }
   return { path: previousPath, meta, updated, lines: results.length, droppedChars };
 }

@@ -1,4 +1,4 @@
-import type { Outcome } from '../types.js';
+import { OUTCOMES, type Outcome } from '../types.js';
 
 /**
  * What a finished (or stopped) job reports. Times in ms; rates per second.
@@ -18,9 +18,15 @@ export interface JobSummary {
   wallMs: number;
   /** PATCH requests sent (each inner request of a `$batch` counts), including retries. */
   writesSent: number;
+  /** Device reads sent (GETs inside `$batch`, before writes, for `verify`, or for a plan), retries included. */
+  readsSent: number;
   /** Writes per second over the wall time. */
   writesPerSecond: number;
-  /** 429 responses received (outer and inner). */
+  /** The rollback manifest written beside the results file (rows were written), if any. */
+  rollbackPath?: string;
+  /** A plan's counts: rows that would change, rows already at their target, rows whose device does not exist. */
+  plan?: { toChange: number; unchanged: number; notFound: number };
+  /** 429 responses received (outer and inner, writes and reads). */
   throttled429: number;
   /** Retries made (not counting token-renewal replays). */
   retries: number;
@@ -47,15 +53,16 @@ export interface JobSummary {
 
 /** Formats the end-of-run summary for stderr: outcomes, error codes, time, rate, 429s. */
 export function formatSummary(s: JobSummary): string {
-  const outcomes = (Object.entries(s.byOutcome) as Array<[Outcome, number]>)
+  const outcomes = OUTCOMES.map((o): [Outcome, number] => [o, s.byOutcome[o] ?? 0])
     .filter(([, n]) => n > 0)
     .map(([o, n]) => `${o} ${n}`)
     .join(', ');
   const lines = [
     `graph-bulk: ${s.rows} rows: ${outcomes || 'none'}`,
-    `  wall time ${(s.wallMs / 1000).toFixed(1)} s, ${s.writesSent} writes sent (${s.writesPerSecond.toFixed(1)}/s), ${s.retries} retries, ${s.throttled429} 429s received`,
+    `  wall time ${(s.wallMs / 1000).toFixed(1)} s, ${s.writesSent} writes sent (${s.writesPerSecond.toFixed(1)}/s), ${s.readsSent} reads, ${s.retries} retries, ${s.throttled429} 429s received`,
   ];
   if (s.resumedFrom !== undefined) lines.push(`  resumed from ${s.resumedFrom}: ${s.carriedOver ?? 0} rows updated there carried over, not sent again`);
+  if (s.plan) lines.push(`  plan: ${s.plan.toChange} to change, ${s.plan.unchanged} unchanged, ${s.plan.notFound} not found`);
   const codes = Object.entries(s.byErrorCode).sort((a, b) => b[1] - a[1]);
   if (codes.length) lines.push(`  failed by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
   if (s.shard) lines.push(`  shard ${s.shard}: only this shard's rows are in this results file (graph-bulk merge-results combines the shards)`);
@@ -68,7 +75,8 @@ export function formatSummary(s: JobSummary): string {
   }
   if (s.stoppedReason) lines.push(`  stopped: ${s.stoppedReason}`);
   if (s.advice) lines.push(`  what to do: ${s.advice}`);
-  if (s.resultsPath) lines.push(`  results file: ${s.resultsPath}`);
+  if (s.resultsPath) lines.push(`  ${s.plan ? 'plan' : 'results'} file: ${s.resultsPath}`);
+  if (s.rollbackPath) lines.push(`  rollback manifest: ${s.rollbackPath} (graph-bulk run --manifest <it> puts the previous values back)`);
   lines.push(`  exit code ${s.exitCode}`);
   return lines.join('\n') + '\n';
 }

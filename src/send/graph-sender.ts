@@ -4,6 +4,7 @@ import { buildBatchBody, parseBatchResponse, type BatchItem } from '../graph/bat
 import { parseGraphError, redactSecrets } from '../graph/errors.js';
 import { getHeader } from '../graph/headers.js';
 import { parseRetryAfterMs, parseThrottleLimitPercentage } from '../graph/retry-after.js';
+import { isSuccess } from '../graph/retry.js';
 import { batchUrl, versionRoot, type ApiVersion } from '../graph/urls.js';
 import type { DevicePatchBody } from '../types.js';
 import { sendHttp, type HttpResult } from './http.js';
@@ -13,6 +14,13 @@ export interface SendItem {
   id: string;
   path: string;
   body: DevicePatchBody;
+}
+
+/** One GET to send inside a `$batch`: `id` synthetic and unique in the batch, `path` relative to the
+ * version root with its query (see `deviceReadPath`). */
+export interface ReadItem {
+  id: string;
+  path: string;
 }
 
 /**
@@ -26,6 +34,8 @@ export interface ItemOutcome {
   requestId?: string;
   networkError?: 'timeout' | 'reset' | 'refused' | 'other';
   retryAfterMs?: number;
+  /** The response body of a successful GET (parsed JSON); absent for writes and failures. */
+  body?: unknown;
 }
 
 /** What one HTTP exchange told us beyond the items' outcomes. */
@@ -55,8 +65,8 @@ export interface GraphSenderOptions {
 }
 
 /**
- * Sends device PATCHes to Graph, one per request or packed into `$batch`, and turns every answer into
- * a per-item outcome. It decides nothing about retries: the job does, from these outcomes.
+ * Sends device PATCHes to Graph, one per request or packed into `$batch`, and device reads (GET) packed
+ * into `$batch`, and turns every answer into a per-item outcome. It decides nothing about retries: the job does, from these outcomes.
  * Sources: learn.microsoft.com/en-us/graph/api/device-update, /graph/json-batching, /graph/throttling.
  */
 export class GraphSender {
@@ -91,8 +101,20 @@ export class GraphSender {
    * no inner response is reported as a 500-class failure so it is retried.
    */
   async batch(items: readonly SendItem[]): Promise<{ outcomes: Map<string, ItemOutcome>; info: ExchangeInfo }> {
+    return this.#sendBatch(items.map((i) => ({ id: i.id, method: 'PATCH', url: i.path, body: i.body })));
+  }
+
+  /**
+   * Sends up to 20 GETs in one `POST {root}/$batch` (reads of device state), with the same matching
+   * and failure rules as {@link batch}; a 2xx item's outcome carries the inner response `body`.
+   * Source: learn.microsoft.com/en-us/graph/json-batching (GET requests carry no body or headers).
+   */
+  async batchGet(items: readonly ReadItem[]): Promise<{ outcomes: Map<string, ItemOutcome>; info: ExchangeInfo }> {
+    return this.#sendBatch(items.map((i) => ({ id: i.id, method: 'GET', url: i.path })));
+  }
+
+  async #sendBatch(batchItems: BatchItem[]): Promise<{ outcomes: Map<string, ItemOutcome>; info: ExchangeInfo }> {
     const token = await this.options.tokens.current();
-    const batchItems: BatchItem[] = items.map((i) => ({ id: i.id, method: 'PATCH', url: i.path, body: i.body }));
     const res = await sendHttp({
       method: 'POST',
       url: this.#batchUrl,
@@ -103,7 +125,7 @@ export class GraphSender {
     });
     const outcomes = new Map<string, ItemOutcome>();
     const all = (o: ItemOutcome) => {
-      for (const i of items) outcomes.set(i.id, o);
+      for (const i of batchItems) outcomes.set(i.id, o);
     };
     if (!res.ok) {
       all({ networkError: res.networkError, errorMessage: res.message });
@@ -116,13 +138,13 @@ export class GraphSender {
     }
     let parsed: ReturnType<typeof parseBatchResponse>;
     try {
-      parsed = parseBatchResponse(res.json, items.map((i) => i.id));
+      parsed = parseBatchResponse(res.json, batchItems.map((i) => i.id));
     } catch (err) {
       all({ status: 502, errorCode: 'BadBatchResponse', errorMessage: redactSecrets((err as Error).message) });
       return { outcomes, info };
     }
     const outerRequestId = getHeader(res.headers, 'request-id');
-    for (const item of items) {
+    for (const item of batchItems) {
       const inner = parsed.byId.get(item.id);
       if (!inner) {
         outcomes.set(item.id, {
@@ -134,6 +156,7 @@ export class GraphSender {
         continue;
       }
       const outcome = this.#outcomeOf(inner.status, inner.body, inner.headers);
+      if (item.method === 'GET' && isSuccess(inner.status)) outcome.body = inner.body;
       outcome.requestId ??= outerRequestId;
       outcomes.set(item.id, outcome);
     }

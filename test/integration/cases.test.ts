@@ -153,7 +153,7 @@ for (const mode of ['batch', 'single'] as const) {
     });
 
     it('H09: booleans in any spelling become JSON booleans; empty sends nothing; "maybe" is invalid', async () => {
-      const r = await run({ manifest: c('H09-booleans.csv'), mode });
+      const r = await run({ manifest: c('H09-booleans.csv'), mode, sendAll: true });
       expect(r.rows.map((x) => x.outcome)).toEqual(['updated', 'updated', 'updated', 'invalid', 'invalid']);
       expect(patchesFor(r.emu, ID.pc0)[0]!.body).toEqual({ accountEnabled: true });
       expect(patchesFor(r.emu, ID.pc1)[0]!.body).toEqual({ accountEnabled: false });
@@ -161,6 +161,11 @@ for (const mode of ['batch', 'single'] as const) {
       expect(r.rows[3]!.errorMessage).toMatch(/nothing to update/);
       expect(r.rows[4]!.errorMessage).toContain('maybe');
       expect(allPatches(r.emu)).toHaveLength(3);
+      // Without sendAll, row 1 (TRUE) is already the device's value: unchanged, not written.
+      const again = await run({ manifest: c('H09-booleans.csv'), mode });
+      expect(again.rows.map((x) => x.outcome)).toEqual(['unchanged', 'updated', 'updated', 'invalid', 'invalid']);
+      expect(patchesFor(again.emu, ID.pc0)).toHaveLength(0);
+      expect(allPatches(again.emu)).toHaveLength(2);
     });
 
     it('H11: a JSON array with nested extensionAttributes and a deviceId row; null clears', async () => {

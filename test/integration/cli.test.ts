@@ -42,8 +42,9 @@ describe('graph-bulk run (process)', () => {
       const device = await getDevice(row.key!, 'id,extensionAttributes');
       expect(device.extensionAttributes.extensionAttribute1).toBe('Finance');
     }
-    // batch mode is the default: the rows went in one $batch
-    expect(emu.stats().requests.byRoute['POST /$batch']).toEqual({ '200': 1 });
+    // batch mode is the default: the rows were read in one $batch of GETs and written in one of PATCHes
+    expect(emu.stats().requests.byRoute['POST /$batch']).toEqual({ '200': 2 });
+    expect(emu.requests().filter((x) => x.method === 'PATCH')).toHaveLength(3);
   });
 
   it('exit 1 when rows are invalid or failed; the summary counts them', async () => {
@@ -52,7 +53,9 @@ describe('graph-bulk run (process)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/updated 2, invalid 2/);
     expect(readResults(results)).toHaveLength(4);
-    expect(emu.stats().requests.total).toBe(2);
+    // one $batch reading the 2 valid rows' devices, then one PATCH each (--mode single is about writes)
+    expect(emu.stats().requests.total).toBe(3);
+    expect(emu.stats().requests.byRoute['PATCH /devices/{id}']).toEqual({ '204': 2 });
   });
 
   it('exit 3 and no request for a bad manifest header, with the reason', async () => {
@@ -88,10 +91,12 @@ describe('graph-bulk run (process)', () => {
     const elsewhere = tempDir();
     const r = await runCli(['run', join(dir, 'nightly.json'), '--mode', 'single'], { env: env(), cwd: elsewhere });
     expect(r.code).toBe(0);
+    // the results file, its sidecar, and the rollback manifest of the row written
     const files = readdirSync(join(dir, 'out')).sort();
-    expect(files).toHaveLength(2); // the results file and its sidecar
+    expect(files).toHaveLength(3);
     expect(files[0]).toMatch(/^nightly-\d{4}-\d\d-\d\dT\d{6}Z\.csv$/);
     expect(files[1]).toBe(`${files[0]}.meta.json`);
+    expect(files[2]).toBe(files[0]!.replace(/\.csv$/, '.rollback.csv'));
     expect(readResults(join(dir, 'out', files[0]!))[0]!.outcome).toBe('updated');
     expect(emu.stats().requests.byRoute['PATCH /devices/{id}']).toEqual({ '204': 1 }); // --mode single won
     expect((await getDevice('db5b5fab-8f4d-4e27-9da1-494c73cf256d', 'displayName')).displayName).toBe('From job');
