@@ -34,6 +34,13 @@ export { generateInventory, inventoryJson, DEFAULT_INVENTORY_SEED, DEFAULT_INVEN
 
 /** Graph's documented write budget per app per tenant: 3,000 writes per 150 s (graph-facts.md §3). */
 export const GRAPH_WRITE_BUDGET: BudgetOptions = { burst: 3000, refillPerSecond: 20 };
+/**
+ * Graph's resource-unit budget per app per tenant for the smallest tenants (under 50 users): 3,500
+ * units per 10 s, as a token bucket a burst of 3,500 and 350 units/s (graph-facts.md §3; 5,000 and
+ * 8,000 per 10 s for 50–500 and over 500 users). A GET of one device or of a page costs 1 unit
+ * (learn.microsoft.com/en-us/graph/throttling-limits: base 1 for paths not listed, `$select` −1, never below 1).
+ */
+export const GRAPH_READ_BUDGET: BudgetOptions = { burst: 3500, refillPerSecond: 350 };
 /** Default app (client) id shown in throttle headers/messages. */
 export const DEFAULT_APP_ID = '3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d';
 /** Default tenant id shown in throttle messages. */
@@ -48,7 +55,11 @@ export interface EmulatorConfig extends FaultOptions {
   /** Write budget per app+tenant, one token per PATCH (single or in a batch). Default
    * {@link GRAPH_WRITE_BUDGET}; `false` disables write throttling. Changing it refills the bucket. */
   writeBudget?: BudgetOptions | false;
-  /** Optional read budget, one token per GET. Default `false` (reads unlimited). */
+  /** Optional resource-unit budget for reads, one unit per GET (outer or inside a `$batch`), apart
+   * from the write budget; {@link GRAPH_READ_BUDGET} is Graph's for small tenants. A refused GET gets
+   * 429 with `x-ms-throttle-information: ResourceUnitLimitExceeded`. PATCHes are charged to the write
+   * budget only (in Graph each also costs 1 unit: at most 20 units/s at Graph's write rate).
+   * Default `false` (reads unlimited). */
   readBudget?: BudgetOptions | false;
   /** Lifetime (ms) of tokens issued from now on without an explicit lifetime; `undefined` = never
    * expire (tokens from the emulated Entra then live {@link DEFAULT_ENTRA_TOKEN_LIFETIME_MS}). */

@@ -20,9 +20,9 @@ import { PauseGate } from '../schedule/pause-gate.js';
 import { WorkQueue } from '../schedule/work-queue.js';
 import { WriteBudget } from '../schedule/write-budget.js';
 import { GraphSender, type ExchangeInfo, type ItemOutcome, type SendItem } from '../send/graph-sender.js';
-import { decideRow } from '../state/decide.js';
-import { describeChanges, describeMissing, diffDevice, type PropertyChange } from '../state/diff.js';
-import { DeviceReader, type ReadResult } from '../state/reader.js';
+import { decideRow, verdictAfterWrite } from '../state/decide.js';
+import { describeChanges, type PropertyChange } from '../state/diff.js';
+import { DeviceReader } from '../state/reader.js';
 import { RollbackFile, RollbackWriteError, rollbackColumns, rollbackPathFor } from '../state/rollback-file.js';
 import { OUTCOMES, type DeviceState, type DeviceUpdate, type ManifestRow, type Outcome, type RowResult } from '../types.js';
 import { createValidator, isInvalid } from '../validate/index.js';
@@ -91,14 +91,17 @@ interface Stop {
  *   sign-in failure, or a results file that cannot be created.
  */
 export async function runJob(input: JobOptionsInput, context: RunContext = {}): Promise<JobSummary> {
-  let options: JobOptions;
+  const run = new JobRun(jobOptions(input, context), context, false);
+  return run.run();
+}
+
+/** Parses the options of a job. @throws {JobError} naming each bad field. */
+function jobOptions(input: JobOptionsInput, context: RunContext): JobOptions {
   try {
-    options = parseJobOptions(input, context.jobFile ?? 'options');
+    return parseJobOptions(input, context.jobFile ?? 'options');
   } catch (err) {
     throw new JobError((err as Error).message);
   }
-  const run = new JobRun(options, context, false);
-  return run.run();
 }
 
 /**
@@ -110,12 +113,7 @@ export async function runJob(input: JobOptionsInput, context: RunContext = {}): 
  * @throws {JobError} as {@link runJob}; also for `dryRun` or `readFirst: false` (a plan reads).
  */
 export async function planJob(input: JobOptionsInput, context: RunContext = {}): Promise<JobSummary> {
-  let options: JobOptions;
-  try {
-    options = parseJobOptions(input, context.jobFile ?? 'options');
-  } catch (err) {
-    throw new JobError((err as Error).message);
-  }
+  const options = jobOptions(input, context);
   if (options.dryRun) throw new JobError('a plan reads the devices: drop dryRun (--dry-run), which sends nothing at all');
   if (!options.readFirst) throw new JobError('a plan reads the devices: drop readFirst: false (--no-read-first)');
   return new JobRun(options, context, true).run();
@@ -371,6 +369,8 @@ class JobRun {
         concurrency: o.concurrency,
         maxRetries: o.maxRetries,
         strategies: this.#strategies,
+        // a batch larger than the budget's burst could never be paid for at once
+        batchSize: Math.min(20, this.#readBudget?.burst ?? 20),
       });
     }
     return stopEmulator;
@@ -573,23 +573,8 @@ class JobRun {
       this.#finish(w, { outcome: 'updated', ...done, errorMessage: w.update.notes.join('; ') || undefined });
       return;
     }
-    void this.#reader!.read({ key: w.key, keyType: w.update.keyType, select: selectFor(w.item.body) }).then((read: ReadResult) => {
-      const notes = w.update.notes;
-      if (read.kind !== 'found') {
-        const why = read.kind === 'stopped' ? 'the run stopped' : `${read.outcome.status ?? read.outcome.networkError} ${read.outcome.errorCode ?? ''}`.trimEnd();
-        this.#finish(w, { outcome: 'updated', ...done, errorMessage: [...notes, `not verified: reading it back failed (${why})`].join('; ') });
-        return;
-      }
-      const missing = diffDevice(w.item.body, read.state).changes;
-      if (missing.length > 0) {
-        this.#finish(w, {
-          outcome: 'not-applied',
-          ...done,
-          errorMessage: [`Graph answered ${outcome.status} but reading the device back found ${describeMissing(missing)}`, ...notes].join('; '),
-        });
-        return;
-      }
-      this.#finish(w, { outcome: 'updated', ...done, errorMessage: [...notes, 'verified'].join('; ') });
+    void this.#reader!.read({ key: w.key, keyType: w.update.keyType, select: selectFor(w.item.body) }).then((read) => {
+      this.#finish(w, { ...done, ...verdictAfterWrite(w.item.body, outcome.status, read, w.update.notes) });
     });
   }
 

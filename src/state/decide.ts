@@ -3,7 +3,8 @@
  */
 import { isWindowsDevice, NON_WINDOWS_APP_ONLY_RULE, nonWindowsAppOnlyViolations } from '../graph/device-state.js';
 import type { DevicePatchBody, DeviceState, DeviceUpdate } from '../types.js';
-import { diffDevice, type PropertyChange } from './diff.js';
+import { describeMissing, diffDevice, type PropertyChange } from './diff.js';
+import type { ReadResult } from './reader.js';
 
 /**
  * A row's fate before writing:
@@ -49,4 +50,30 @@ export function decideRow(update: DeviceUpdate, state: DeviceState, options: Dec
     }
   }
   return { kind: 'write', body, changes: diff.changes };
+}
+
+/**
+ * The verdict on a write Graph confirmed with `status`, from reading the device back (`verify`):
+ * - `updated`, "verified", when the device holds every value sent;
+ * - `not-applied` with what was found otherwise (graph-facts.md §1: a 204 alone does not prove the
+ *   write happened; a read-back does);
+ * - `updated`, "not verified: …", when the read-back itself failed or the run stopped first: Graph's
+ *   confirmation stands, unproven.
+ * `notes` (the row's normalisations) are kept in the message.
+ */
+export function verdictAfterWrite(
+  sent: DevicePatchBody,
+  status: number | undefined,
+  readBack: ReadResult,
+  notes: readonly string[],
+): { outcome: 'updated' | 'not-applied'; errorMessage: string } {
+  if (readBack.kind !== 'found') {
+    const why = readBack.kind === 'stopped' ? 'the run stopped' : `${readBack.outcome.status ?? readBack.outcome.networkError} ${readBack.outcome.errorCode ?? ''}`.trimEnd();
+    return { outcome: 'updated', errorMessage: [...notes, `not verified: reading it back failed (${why})`].join('; ') };
+  }
+  const missing = diffDevice(sent, readBack.state).changes;
+  if (missing.length > 0) {
+    return { outcome: 'not-applied', errorMessage: [`Graph answered ${status} but reading the device back found ${describeMissing(missing)}`, ...notes].join('; ') };
+  }
+  return { outcome: 'updated', errorMessage: [...notes, 'verified'].join('; ') };
 }

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { staticTokenSource, type TokenSource } from '../../src/auth/token-source.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import type { JobOptionsInput } from '../../src/job/options.js';
-import { runJob, type JobSummary } from '../../src/job/run-job.js';
+import { planJob, runJob, type JobSummary } from '../../src/job/run-job.js';
 import { caseDevices } from './paths.js';
 import { readResults, tempDir, type ResultLine } from './results.js';
 
@@ -50,15 +50,33 @@ export async function runAgainstEmulator(
   emulator: EmulatorOptions = {},
   tokenSource?: (emu: Emulator) => TokenSource,
 ): Promise<CaseRun> {
-  const emu = await startEmulator({ devices: caseDevices, seed: 1, ...emulator });
-  started.add(emu);
+  const emu = await emulatorForTest(emulator);
+  return runOn(emu, job, { tokenSource: tokenSource?.(emu) });
+}
+
+/**
+ * Runs a job (or with `plan: true`, a plan) in-process against an emulator already running, e.g. a
+ * second run on the state the first one left, and reads its results (or plan) file back.
+ */
+export async function runOn(
+  emu: Emulator,
+  job: Partial<JobOptionsInput> & { manifest: string },
+  options: { plan?: boolean; tokenSource?: TokenSource } = {},
+): Promise<CaseRun> {
   const resultsPath = join(tempDir(), 'results.csv');
   const stderr = new Capture();
-  const summary = await runJob(
+  const summary = await (options.plan ? planJob : runJob)(
     { results: resultsPath, graphUrl: emu.url, progress: false, ...job },
-    { tokenSource: tokenSource ? tokenSource(emu) : staticTokenSource(emu.token), stderr },
+    { tokenSource: options.tokenSource ?? staticTokenSource(emu.token), stderr },
   );
   return { summary, rows: readResults(resultsPath), emu, stderr: stderr.text, resultsPath };
+}
+
+/** Starts an emulator that {@link stopEmulators} stops (seeded with the cases' devices unless told otherwise). */
+export async function emulatorForTest(options: EmulatorOptions = {}): Promise<Emulator> {
+  const emu = await startEmulator({ devices: caseDevices, seed: 1, ...options });
+  started.add(emu);
+  return emu;
 }
 
 /** The PATCH requests (single or inside `$batch`) the emulator saw for one device path fragment. */

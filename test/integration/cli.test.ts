@@ -121,6 +121,16 @@ describe('graph-bulk run (process)', () => {
     expect(summary).toMatchObject({ msg: 'summary', exitCode: 0, byOutcome: { updated: 3 } });
   });
 
+  it('graph-bulk plan: same options as run; reads, writes a plan file, prints the plan line, sends no PATCH', async () => {
+    const results = join(tempDir(), 'plan.csv');
+    const r = await runCli(['plan', '-m', c('H09-booleans.csv'), '-o', results, '--mode', 'single', ...common()], { env: env() });
+    expect(r.stderr).toMatch(/plan: 2 to change, 1 unchanged, 0 not found/);
+    expect(r.code).toBe(1); // two rows are invalid
+    expect(readResults(results).map((x) => x.outcome)).toEqual(['unchanged', 'planned', 'planned', 'invalid', 'invalid']);
+    expect(emu.requests().filter((x) => x.method === 'PATCH')).toEqual([]);
+    expect(emu.stats().requests.byRoute['POST /$batch']).toEqual({ '200': 1 });
+  });
+
   it('the demo job file is valid and names the built-in emulator', async () => {
     const r = await runCli(['run', join(repoRoot, 'jobs/demo.json'), '--dry-run', '-o', join(tempDir(), 'demo.csv')]);
     expect(r.stderr).toMatch(/1500 rows: planned 1500/);
