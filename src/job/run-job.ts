@@ -539,7 +539,7 @@ class JobRun {
     }
     if (read.kind === 'failed') {
       w.attempts = read.attempts;
-      this.#finishFailed(w, read.outcome, read.reason, read.outcome.status === 404 ? '' : 'reading the device failed: ');
+      this.#finishFailed(w, read.outcome, read.reason, read.outcome.status === 404 ? undefined : 'reading the device before writing');
       return;
     }
     const notes = w.update.notes;
@@ -671,9 +671,10 @@ class JobRun {
     if (throttledNow) void this.#budget?.drain();
   }
 
-  #finishFailed(w: Work, outcome: ItemOutcome, reason: string, prefix = ''): void {
+  /** @param during what the row was doing, when not writing (e.g. reading the device), for the message. */
+  #finishFailed(w: Work, outcome: ItemOutcome, reason: string, during?: string): void {
     const code = outcome.errorCode ?? (outcome.networkError ? `network:${outcome.networkError}` : undefined);
-    let message = prefix + (outcome.errorMessage ?? reason);
+    let message = (outcome.errorMessage ?? reason) + (during ? ` (${during})` : '');
     if (outcome.status === 404 && outcome.errorCode === 'Request_ResourceNotFound') this.#notFound++;
     if (outcome.status === 404 && outcome.errorCode === 'Request_ResourceNotFound') {
       message += w.update.keyType === 'deviceId'

@@ -74,7 +74,8 @@ describe('results CSV is safe in Excel', () => {
   it('formula-like server error codes and messages are neutralised too', async () => {
     emu = await caseEmulator({ forceError: { status: 400, code: '+Err', message: '=HYPERLINK("http://evil.example","click me")' } });
     const r = await runJobOn(emu, { manifest: tempFile('m.csv', `id,extensionAttribute1\n${ID.pc0},x\n`) });
-    expect(r.rows[0]).toMatchObject({ outcome: 'failed', httpStatus: '400', errorCode: "'+Err", errorMessage: `'=HYPERLINK("http://evil.example","click me")` });
+    // (the device read before writing got the error: the message says so after Graph's text)
+    expect(r.rows[0]).toMatchObject({ outcome: 'failed', httpStatus: '400', errorCode: "'+Err", errorMessage: `'=HYPERLINK("http://evil.example","click me") (reading the device before writing)` });
     for (const cell of cells(r.resultsPath)) expect(cell).not.toMatch(FORMULA_START);
   });
 

@@ -42,14 +42,16 @@ interface Scenario {
 const scenarios: Scenario[] = [
   {
     name: 'success, text log',
-    args: (u) => ['--graph-url', u.ok],
+    // --send-all: both success runs write to one emulator side by side; without it, the later one
+    // could find the rows already at their values (unchanged)
+    args: (u) => ['--graph-url', u.ok, '--send-all'],
     env: { GRAPH_ACCESS_TOKEN: TOKEN, ...AZURE },
     exit: 1, // one invalid row
     check: (run) => expect(run.stderr).toMatch(/updated 2/),
   },
   {
     name: 'success, JSON log',
-    args: (u) => ['--graph-url', u.ok, '--log-format', 'json', '--mode', 'single'],
+    args: (u) => ['--graph-url', u.ok, '--log-format', 'json', '--mode', 'single', '--send-all'],
     env: { GRAPH_ACCESS_TOKEN: ` ${TOKEN}\n`, ...AZURE },
     exit: 1,
     check: (run) => expect(run.stderr).toMatch(/"updated":2/),

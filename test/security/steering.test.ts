@@ -52,8 +52,12 @@ describe('input never steers a request', () => {
           const canonical = noisy(keyType).map(([, key]) => (keyType === 'id' ? `/devices/${key}` : `/devices(deviceId='${key}')`));
           const expected = mode === 'single' ? canonical.map((p) => `/v1.0${p}`) : canonical;
           expect(patchPaths(emu).sort()).toEqual(expected.sort());
-          expect(emu.requests().filter((q) => q.method !== 'PATCH').map((q) => `${q.method} ${q.path}`)).toEqual(
-            mode === 'batch' ? ['POST /v1.0/$batch'] : [],
+          // The devices are read first (GETs inside one $batch), at the same canonical paths only.
+          expect(emu.requests().filter((q) => q.method === 'GET').map((q) => q.path).sort()).toEqual(
+            canonical.map((p) => `${p}?$select=id,operatingSystem,extensionAttributes`).sort(),
+          );
+          expect(emu.requests().filter((q) => q.method === 'POST').map((q) => q.path)).toEqual(
+            mode === 'batch' ? ['/v1.0/$batch', '/v1.0/$batch'] : ['/v1.0/$batch'],
           );
 
           // What the user reads: one line per row; hostile rows invalid, naming row, column and value.
@@ -85,7 +89,9 @@ describe('input never steers a request', () => {
     emu = await caseEmulator();
     const unknown = '0f0f0f0f-0000-4000-8000-000000000001';
     const r = await runJobOn(emu, { manifest: tempFile('unknown.csv', `id,extensionAttribute1\n{${unknown.toUpperCase()}},x\n`), mode: 'single' });
-    expect(patchPaths(emu)).toEqual([`/v1.0/devices/${unknown}`]);
+    // the device read before writing finds nothing: no PATCH is sent
+    expect(emu.requests().filter((q) => q.method === 'GET').map((q) => q.path)).toEqual([`/devices/${unknown}?$select=id,operatingSystem,extensionAttributes`]);
+    expect(patchPaths(emu)).toEqual([]);
     expect(r.rows[0]).toMatchObject({ outcome: 'failed', httpStatus: '404', errorCode: 'Request_ResourceNotFound' });
     expect(r.rows[0]!.errorMessage).toContain('removed braces around id');
     expect(r.rows[0]!.errorMessage).toContain('lower-cased id');
