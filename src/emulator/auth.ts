@@ -16,10 +16,14 @@ interface TokenRecord {
   /** Application permissions the token carries (`roles`); `undefined` = not checked (the default
    * token and `issueToken()` tokens). */
   roles: readonly string[] | undefined;
+  /** Delegated permissions the token carries (`scp`, split); `undefined` for app-only or unchecked tokens. */
+  scopes: readonly string[] | undefined;
 }
 
-/** What {@link TokenStore.verify} found: the 401 to answer with, or the accepted token's roles. */
-export type TokenCheck = { error: GraphErrorSpec } | { error?: undefined; roles: readonly string[] | undefined };
+/** What {@link TokenStore.verify} found: the 401 to answer with, or the accepted token's roles / scopes. */
+export type TokenCheck =
+  | { error: GraphErrorSpec }
+  | { error?: undefined; roles: readonly string[] | undefined; scopes?: readonly string[] | undefined };
 
 /** Creates an opaque token string (JWT-looking, three base64url parts). */
 export function newTokenString(): string {
@@ -43,14 +47,22 @@ export class TokenStore {
 
   /**
    * Accepts `token` (or a new random one) from `now` for `lifetimeMs` (default: the store's
-   * default lifetime). Returns the token string.
+   * default lifetime), with the permissions Graph checks: application `roles` or delegated `scopes`
+   * (neither: not checked). Returns the token string.
    */
-  issue(now: number, lifetimeMs: number | undefined = this.defaultLifetimeMs, token: string = newTokenString(), roles?: readonly string[]): string {
+  issue(
+    now: number,
+    lifetimeMs: number | undefined = this.defaultLifetimeMs,
+    token: string = newTokenString(),
+    roles?: readonly string[],
+    scopes?: readonly string[],
+  ): string {
     this.tokens.set(token, {
       expiresAt: lifetimeMs === undefined ? undefined : now + lifetimeMs,
       generation: this.generation,
       issuedAt: now,
       roles,
+      scopes,
     });
     return token;
   }
@@ -85,6 +97,6 @@ export class TokenStore {
     if (record.generation < this.generation) return { error: GraphErrors.tokenExpired() };
     if (record.expiresAt !== undefined && now >= record.expiresAt) return { error: GraphErrors.tokenExpired() };
     if (this.revokeAfterMs !== undefined && now >= record.issuedAt + this.revokeAfterMs) return { error: GraphErrors.tokenExpired() };
-    return { roles: record.roles };
+    return { roles: record.roles, scopes: record.scopes };
   }
 }

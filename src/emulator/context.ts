@@ -66,6 +66,8 @@ export interface GraphCall {
   /** Application permissions (`roles`) of the caller's token; `undefined` = not checked (the
    * emulator's own tokens). */
   roles?: readonly string[];
+  /** Delegated permissions (`scp`) of the caller's token: the caller is a signed-in user, not app-only. */
+  scopes?: readonly string[];
   /** The outer request's ids (inner requests of a batch get their own request-id later). */
   requestId: string;
   clientRequestId: string;

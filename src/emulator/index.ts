@@ -11,8 +11,11 @@
  * await fetch(`${emu.url}/v1.0/devices/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${emu.token}`, 'content-type': 'application/json' }, body: '{"displayName":"x"}' });
  * await emu.stop();
  */
-import { TokenStore, newTokenString } from './auth.js';
-import { startEntra, type Entra, type EntraOptions } from './entra/index.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TokenStore } from './auth.js';
+import { DEFAULT_ROLES, startEntra, type Entra, type EntraOptions } from './entra/index.js';
+import { accessTokenPayload, signHs256, type CallerClaims } from './entra/jwt.js';
+import { DEVICE_WRITE_SCOPE } from './handlers/patch.js';
 import { generateTlsMaterial, type TlsMaterial } from './entra/tls.js';
 import type { BudgetOptions, EmulatorContext, RuntimeSettings } from './context.js';
 import type { Device } from './device-model.js';
@@ -28,6 +31,7 @@ export type { Device, ExtensionAttributes } from './device-model.js';
 export type { EmulatorStats, LoggedRequest } from './stats.js';
 export type { FaultOptions, Latency } from './faults.js';
 export type { BudgetOptions } from './context.js';
+export type { CallerClaims } from './entra/jwt.js';
 export type { Entra, EntraOptions, EntraRequest, AppRegistration, FederatedCredential, ManagedIdentityRegistration } from './entra/index.js';
 export { DEFAULT_ROLES, DEFAULT_FEDERATED_SUBJECT, DEFAULT_MANAGED_IDENTITY_CLIENT_ID, DEFAULT_ENTRA_TOKEN_LIFETIME_MS, TOKEN_EXCHANGE_AUDIENCE } from './entra/index.js';
 export { generateInventory, inventoryJson, DEFAULT_INVENTORY_SEED, DEFAULT_INVENTORY_SIZE } from './inventory.js';
@@ -89,8 +93,16 @@ export interface EmulatorOptions extends EmulatorConfig {
    * array), or undefined for a generated inventory of 5,000 devices (seeded by `seed`, default
    * 1 — identical to fixtures/devices-5000.json). */
   devices?: readonly unknown[] | string;
-  /** The default accepted bearer token; generated when absent. */
+  /** The default accepted bearer token, as given (opaque: Graph checks no permission for it);
+   * generated when absent, JWT-shaped with {@link tokenClaims}. */
   token?: string;
+  /** What the generated tokens (the default one and {@link Emulator.issueToken}'s) say about their
+   * caller, and what Graph then checks on PATCH: application `roles` (app-only; one of
+   * `Device.ReadWrite.All` / `Directory.ReadWrite.All` needed) or delegated `scp` (space-separated;
+   * `Directory.AccessAsUser.All` needed, and the caller is not app-only). Default
+   * `{ roles: ['Device.ReadWrite.All'] }`, or `{ scp: 'Directory.AccessAsUser.All' }` when `appOnly` is false.
+   * Tokens are unsigned for practical purposes (HMAC under a random key nobody checks). */
+  tokenClaims?: CallerClaims;
   /** Max request log entries kept (oldest dropped). Default 250,000. */
   maxLogEntries?: number;
   /** Serve Graph over https (certificate from a CA generated at start; see {@link Emulator.caPath}). */
@@ -122,8 +134,9 @@ export interface Emulator {
   resetLog(): void;
   /** Changes run-time options; a key present with value `undefined` resets it (e.g. `forceError`). */
   configure(partial: EmulatorConfig): void;
-  /** Issues another accepted token, valid for `lifetimeMs` (default `tokenLifetimeMs`, else forever). */
-  issueToken(lifetimeMs?: number): string;
+  /** Issues another accepted token, valid for `lifetimeMs` (default `tokenLifetimeMs`, else forever),
+   * JWT-shaped with `claims` (default the emulator's `tokenClaims`). */
+  issueToken(lifetimeMs?: number, claims?: CallerClaims): string;
   /** Every token issued so far (including `token`) is rejected from now on with 401
    * `InvalidAuthenticationToken` "Lifetime validation failed, the token is expired."; tokens
    * issued afterwards are accepted. */
@@ -171,7 +184,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let writeBudget: BudgetOptions | false = options.writeBudget ?? GRAPH_WRITE_BUDGET;
   let readBudget: BudgetOptions | false = options.readBudget ?? false;
   const tokens = new TokenStore(options.tokenLifetimeMs);
-  const token = tokens.issue(Date.now(), options.tokenLifetimeMs, options.token ?? newTokenString());
+  const defaultClaims: CallerClaims = options.tokenClaims ?? (settings.appOnly ? { roles: DEFAULT_ROLES } : { scp: DEVICE_WRITE_SCOPE });
+  const tokenKey = randomBytes(32);
+  /** Accepts a token with `claims` (a JWT made here unless `given`) for `lifetimeMs`. */
+  const issue = (lifetimeMs: number | undefined, claims: CallerClaims | undefined, given?: string): string => {
+    const now = Date.now();
+    const jwt =
+      given ??
+      signHs256(
+        { typ: 'JWT', kid: 'graph-bulk-emulator' },
+        accessTokenPayload({
+          tenantId: settings.tenantId,
+          clientId: settings.appId,
+          resource: 'https://graph.microsoft.com',
+          caller: claims ?? defaultClaims,
+          nowMs: now,
+          lifetimeMs: lifetimeMs ?? 365 * 86_400_000,
+          tokenId: randomUUID(),
+        }),
+        tokenKey,
+      );
+    const c = given !== undefined ? claims : (claims ?? defaultClaims);
+    const scopes = c?.scp?.split(' ').filter(Boolean);
+    return tokens.issue(now, lifetimeMs, jwt, scopes ? undefined : c?.roles, scopes);
+  };
+  const token = issue(options.tokenLifetimeMs, options.tokenClaims, options.token);
   const ctx: EmulatorContext = {
     store: new DeviceStore(rawDevices),
     tokens,
@@ -260,7 +297,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         ctx.readBucket = makeBucket(readBudget, false, settings);
       }
     },
-    issueToken: (lifetimeMs) => tokens.issue(Date.now(), lifetimeMs ?? tokens.defaultLifetimeMs),
+    issueToken: (lifetimeMs, claims) => issue(lifetimeMs ?? tokens.defaultLifetimeMs, claims),
     revokeTokens: () => tokens.revokeAll(),
     getDevice: (key) => ctx.store.find(key),
     devices: () => structuredClone([...ctx.store.all()]),

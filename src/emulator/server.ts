@@ -218,6 +218,7 @@ export function createGraphServer(
       viaBatch: false,
       baseUrl: `${scheme}://${req.headers.host ?? 'localhost'}`,
       roles: tokenCheck.roles,
+      scopes: tokenCheck.scopes,
       requestId,
       clientRequestId,
       arrivedAt,

@@ -7,7 +7,9 @@ import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token
 import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
 import { redactSecrets } from '../graph/errors.js';
 import { decideRetry, defaultRetryStrategies, type AttemptOutcome } from '../graph/retry.js';
+import { decodeTokenClaims } from '../auth/token-claims.js';
 import { selectFor } from '../graph/device-state.js';
+import { describePermissions, missingPermission, tokenPermissions } from '../graph/permissions.js';
 import { devicePath } from '../graph/urls.js';
 import { inspectManifest, ManifestError, readManifest, type ManifestInfo } from '../manifest/index.js';
 import { createLogger, type Logger } from '../report/log.js';
@@ -333,6 +335,12 @@ class JobRun {
       await stopEmulator?.();
       throw new JobError(`sign-in failed (${tokenSource.description}): ${redactSecrets((err as Error).message)}`);
     }
+    try {
+      this.#preflight(token);
+    } catch (err) {
+      await stopEmulator?.();
+      throw err;
+    }
     this.#sender = new GraphSender({
       graphRoot,
       apiVersion: o.apiVersion,
@@ -374,6 +382,26 @@ class JobRun {
       });
     }
     return stopEmulator;
+  }
+
+  /**
+   * Before any request: what the token can do (its claims, not its signature). App-only or delegated
+   * is reported; a token without a permission that allows device writes stops the run (exit 3) with
+   * what to grant — for a plan, which writes nothing, it is a warning. An opaque token is a warning.
+   * @throws {JobError} (exit 3) for a missing permission.
+   */
+  #preflight(token: string): void {
+    const permissions = tokenPermissions(decodeTokenClaims(token));
+    this.#appOnly = permissions.kind === 'unknown' ? undefined : permissions.kind === 'app-only';
+    if (permissions.kind === 'unknown') {
+      this.#log.warn('the token is not a readable JWT: its permissions cannot be checked before sending, and Graph alone will refuse changes it does not allow (app-only callers: only extension attributes on devices that are not Windows)');
+      return;
+    }
+    this.#log.info(`signed in: ${describePermissions(permissions)}`);
+    const missing = missingPermission(permissions);
+    if (!missing) return;
+    if (this.#plan) this.#log.warn(`a run with this token would stop before writing: ${missing}`);
+    else throw new JobError(`permission missing, nothing sent: ${missing}`);
   }
 
   #openResults(info: ManifestInfo): ResultsFile {

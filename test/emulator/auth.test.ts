@@ -1,7 +1,7 @@
 /** Bearer tokens (graph-facts.md §4). */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
-import { WIN, call, graphError, patch, sleep, start } from './helpers.js';
+import { IOS, WIN, call, graphError, patch, sleep, start } from './helpers.js';
 
 let emu: Emulator | undefined;
 afterEach(async () => {
@@ -66,5 +66,34 @@ describe('bearer token check on every Graph route', () => {
     const r = await fetch(`${emu.url}/_emulator/stats`);
     expect(r.status).toBe(200);
     expect(await r.json()).toHaveProperty('requests');
+  });
+});
+
+describe('generated tokens: JWT-shaped, app-only roles or delegated scp, as Graph checks them on PATCH', () => {
+  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+  it('the default token is app-only with Device.ReadWrite.All; with appOnly false it is delegated with Directory.AccessAsUser.All', async () => {
+    emu = await start();
+    expect(claimsOf(emu.token)).toMatchObject({ idtyp: 'app', roles: ['Device.ReadWrite.All'], aud: 'https://graph.microsoft.com' });
+    expect(claimsOf(emu.token).scp).toBeUndefined();
+    await emu.stop();
+    emu = await start({ appOnly: false });
+    expect(claimsOf(emu.token)).toMatchObject({ idtyp: 'user', scp: 'Directory.AccessAsUser.All' });
+    expect(claimsOf(emu.token).roles).toBeUndefined();
+  });
+
+  it('a token without a write permission gets 403 on PATCH (not on GET); a delegated one is not held to the app-only rule', async () => {
+    emu = await start();
+    const readOnly = emu.issueToken(undefined, { roles: ['Device.Read.All'] });
+    expect(claimsOf(readOnly).roles).toEqual(['Device.Read.All']);
+    expect((await patch(emu, WIN.id, { displayName: 'x' }, { token: readOnly })).status).toBe(403);
+    expect((await call(emu, 'GET', `/v1.0/devices/${WIN.id}`, { token: readOnly })).status).toBe(200);
+    const userRead = emu.issueToken(undefined, { scp: 'User.Read' });
+    expect(graphError(await patch(emu, WIN.id, { displayName: 'x' }, { token: userRead })).code).toBe('Authorization_RequestDenied');
+    // app-only (the emulator's default): the iOS device takes only extension attributes; delegated: anything
+    expect((await patch(emu, IOS.id, { accountEnabled: false })).status).toBe(400);
+    const delegated = emu.issueToken(undefined, { scp: 'User.Read Directory.AccessAsUser.All' });
+    expect((await patch(emu, IOS.id, { accountEnabled: false }, { token: delegated })).status).toBe(204);
+    expect(emu.getDevice(IOS.id)?.accountEnabled).toBe(false);
   });
 });

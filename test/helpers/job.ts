@@ -17,6 +17,17 @@ export class Capture extends Writable {
   }
 }
 
+/** Object ids of devices in the cases' inventory (../shared/cases/devices.json). */
+export const CASE_ID = {
+  pc0: 'db5b5fab-8f4d-4e27-9da1-494c73cf256d',
+  pc1: '309d6b79-965e-4a32-9ae4-45508201e2bd',
+  pc2: '2fa91425-cb00-4853-9d2c-67eda13ffe79',
+  ios: 'e3eff9c0-cf44-4d3f-89e7-d15f17362f25',
+  android: '73f778aa-f6fa-4db8-a56a-bd72fb710734',
+  pc7: '320094ea-d7a9-4ded-9749-1e2370c6a5b8',
+  pc8: '15c1d2df-a996-4aef-812d-0ea67ff12229',
+} as const;
+
 /** Everything a case test looks at after a run. */
 export interface CaseRun {
   summary: JobSummary;

@@ -6,20 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobError } from '../../src/job/errors.js';
-import { allPatches, caseInventory, patchesFor, runAgainstEmulator, stopEmulators } from '../helpers/job.js';
+import { allPatches, CASE_ID, caseInventory, patchesFor, runAgainstEmulator, stopEmulators } from '../helpers/job.js';
 import { casesDir } from '../helpers/paths.js';
 import { tempFile } from '../helpers/results.js';
 
 const c = (name: string) => resolve(casesDir, name);
-const ID = {
-  pc0: 'db5b5fab-8f4d-4e27-9da1-494c73cf256d',
-  pc1: '309d6b79-965e-4a32-9ae4-45508201e2bd',
-  pc2: '2fa91425-cb00-4853-9d2c-67eda13ffe79',
-  ios: 'e3eff9c0-cf44-4d3f-89e7-d15f17362f25',
-  android: '73f778aa-f6fa-4db8-a56a-bd72fb710734',
-  pc7: '320094ea-d7a9-4ded-9749-1e2370c6a5b8',
-  pc8: '15c1d2df-a996-4aef-812d-0ea67ff12229',
-};
+const ID = CASE_ID;
 const DEVICE_ID = { pc0: '73ab4876-7734-47c1-87fd-e805ec99108d', pc1: '79cb9e86-830c-41c2-8dcc-69292f45e678', pc2: '244caf9c-4dab-4481-b253-edc618187993', pc7: '4b4d8474-a3ea-484d-bbd0-334684e55160' };
 
 afterEach(stopEmulators);
@@ -90,16 +82,31 @@ for (const mode of ['batch', 'single'] as const) {
       expect(r.emu.getDevice(ID.pc0)!.extensionAttributes.extensionAttribute5).toBe('Ring1');
     });
 
-    it('H05: app-only on a non-Windows device: only extension attributes; the iOS row fails 400 and is not retried', async () => {
+    it('H05: app-only on a non-Windows device: only extension attributes; the iOS row is invalid before sending, quoting the rule', async () => {
       const r = await run({ manifest: c('H05-app-only-non-windows.csv'), mode }, { appOnly: true });
+      expect(r.stderr).toMatch(/signed in: app-only \(roles: Device\.ReadWrite\.All\)/);
+      expect(r.rows.map((x) => [x.outcome, x.httpStatus, x.errorCode, x.attempts])).toEqual([
+        ['invalid', '', '', '0'],
+        ['updated', '204', '', '1'],
+        ['updated', '204', '', '1'],
+      ]);
+      expect(r.rows[0]!.errorMessage).toMatch(/^row 1: accountEnabled cannot be changed on this device by an app-only caller: its operatingSystem is "iOS"/);
+      expect(r.rows[0]!.errorMessage).toContain('"Properties other than ExtendedAttribute1..15 can be modified only on windows devices."');
+      expect(patchesFor(r.emu, ID.ios)).toHaveLength(0); // no request for it
+      expect(r.emu.getDevice(ID.ios)!.accountEnabled).toBe(true);
+      expect(r.emu.getDevice(ID.android)!.extensionAttributes.extensionAttribute3).toBe('BYOD');
+      expect(r.emu.getDevice(ID.pc8)!.accountEnabled).toBe(false);
+    });
+
+    it('H05 without reads (--no-read-first): Graph refuses the iOS row 400 and it is not retried', async () => {
+      const r = await run({ manifest: c('H05-app-only-non-windows.csv'), mode, readFirst: false }, { appOnly: true });
       expect(r.rows.map((x) => [x.outcome, x.httpStatus, x.errorCode, x.attempts])).toEqual([
         ['failed', '400', 'Request_BadRequest', '1'],
         ['updated', '204', '', '1'],
         ['updated', '204', '', '1'],
       ]);
+      expect(patchesFor(r.emu, ID.ios)).toHaveLength(1);
       expect(r.emu.getDevice(ID.ios)!.accountEnabled).toBe(true);
-      expect(r.emu.getDevice(ID.android)!.extensionAttributes.extensionAttribute3).toBe('BYOD');
-      expect(r.emu.getDevice(ID.pc8)!.accountEnabled).toBe(false);
     });
 
     it('H06: every request refused 403: the run stops early, the rest skipped, exit 2, far fewer than 50 requests', async () => {

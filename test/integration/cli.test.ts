@@ -121,6 +121,14 @@ describe('graph-bulk run (process)', () => {
     expect(summary).toMatchObject({ msg: 'summary', exitCode: 0, byOutcome: { updated: 3 } });
   });
 
+  it('exit 3 and no request when the token lacks the permission to write devices, saying what to grant', async () => {
+    const token = emu.issueToken(undefined, { roles: [] });
+    const r = await runCli(['run', '-m', c('H01-bom.csv'), '-o', join(tempDir(), 'r.csv'), ...common()], { env: { GRAPH_ACCESS_TOKEN: token } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/permission missing, nothing sent: the token is app-only .*\(it has: none\): grant .*Device\.ReadWrite\.All/);
+    expect(emu.stats().requests.total).toBe(0);
+  });
+
   it('graph-bulk plan: same options as run; reads, writes a plan file, prints the plan line, sends no PATCH', async () => {
     const results = join(tempDir(), 'plan.csv');
     const r = await runCli(['plan', '-m', c('H09-booleans.csv'), '-o', results, '--mode', 'single', ...common()], { env: env() });

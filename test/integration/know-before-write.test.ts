@@ -8,21 +8,15 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GRAPH_READ_BUDGET as EMULATOR_READ_BUDGET } from '../../src/emulator/index.js';
+import { JobError } from '../../src/job/errors.js';
 import { GRAPH_READ_BUDGET } from '../../src/job/options.js';
-import { allPatches, caseInventory, emulatorForTest, runOn, stopEmulators } from '../helpers/job.js';
+import { allPatches, CASE_ID, caseInventory, emulatorForTest, runOn, stopEmulators } from '../helpers/job.js';
 import { repoRoot } from '../helpers/paths.js';
 import { tempFile } from '../helpers/results.js';
 
 afterEach(stopEmulators);
 
-const ID = {
-  pc0: 'db5b5fab-8f4d-4e27-9da1-494c73cf256d',
-  pc1: '309d6b79-965e-4a32-9ae4-45508201e2bd',
-  pc2: '2fa91425-cb00-4853-9d2c-67eda13ffe79',
-  android: '73f778aa-f6fa-4db8-a56a-bd72fb710734',
-  pc7: '320094ea-d7a9-4ded-9749-1e2370c6a5b8',
-  pc8: '15c1d2df-a996-4aef-812d-0ea67ff12229',
-};
+const ID = CASE_ID;
 const DEVICE_ID_PC7 = '4b4d8474-a3ea-484d-bbd0-334684e55160';
 const GHOST = '00000000-0000-4000-8000-0000000000aa';
 
@@ -219,5 +213,51 @@ describe('read budget (resource units, graph-facts.md §3)', () => {
     const perBatch = new Map<string, number>();
     for (const x of paced.requests().filter((x) => x.viaBatch)) perBatch.set(x.batchRequestId!, (perBatch.get(x.batchRequestId!) ?? 0) + 1);
     expect(Math.max(...perBatch.values())).toBe(10);
+  });
+});
+
+describe('preflight: what the token can do, before any request', () => {
+  const H05 = () => tempFile('h05.csv', `id,accountEnabled,extensionAttribute3\n${ID.ios},false,\n${ID.android},,BYOD\n`);
+
+  it('an app-only token without Device.ReadWrite.All / Directory.ReadWrite.All stops the run (exit 3) before a single request, saying what to grant', async () => {
+    const emu = await emulatorForTest({ tokenClaims: { roles: ['Device.Read.All'] } });
+    const err = await runOn(emu, { manifest: H05() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(JobError);
+    expect((err as JobError).exitCode).toBe(3);
+    expect((err as JobError).message).toBe(
+      'permission missing, nothing sent: the token is app-only and its roles hold neither Device.ReadWrite.All nor Directory.ReadWrite.All (it has: Device.Read.All): ' +
+        'grant the app registration the Microsoft Graph application permission Device.ReadWrite.All (or Directory.ReadWrite.All) with admin consent, then sign in again',
+    );
+    expect(emu.requests()).toEqual([]);
+
+    // A plan writes nothing: it runs, and warns that the run would stop.
+    const plan = await runOn(emu, { manifest: H05() }, { plan: true });
+    expect(plan.stderr).toMatch(/warn: a run with this token would stop before writing: the token is app-only/);
+    expect(plan.rows.map((x) => x.outcome)).toEqual(['invalid', 'planned']);
+  });
+
+  it('a delegated token needs Directory.AccessAsUser.All; with it the app-only non-Windows rule does not apply', async () => {
+    const denied = await emulatorForTest({ tokenClaims: { scp: 'User.Read Device.Read.All' } });
+    await expect(runOn(denied, { manifest: H05() })).rejects.toThrow(/the token is delegated and its scp does not hold Directory\.AccessAsUser\.All \(it has: User\.Read, Device\.Read\.All\)/);
+    expect(denied.requests()).toEqual([]);
+
+    const emu = await emulatorForTest({ tokenClaims: { scp: 'Directory.AccessAsUser.All User.Read' } });
+    const r = await runOn(emu, { manifest: H05() });
+    expect(r.stderr).toMatch(/signed in: delegated \(scp: Directory\.AccessAsUser\.All, User\.Read\)/);
+    expect(r.rows.map((x) => x.outcome)).toEqual(['updated', 'updated']);
+    expect(emu.getDevice(ID.ios)!.accountEnabled).toBe(false);
+  });
+
+  it('an opaque token is a warning, not a stop: Graph then judges each row (H05 fails 400 there)', async () => {
+    const emu = await emulatorForTest({ token: 'opaque-token-not-a-jwt' });
+    const r = await runOn(emu, { manifest: H05() });
+    expect(r.stderr).toMatch(/warn: the token is not a readable JWT: its permissions cannot be checked before sending/);
+    expect(r.rows.map((x) => [x.outcome, x.httpStatus])).toEqual([
+      ['failed', '400'],
+      ['updated', '204'],
+    ]);
   });
 });

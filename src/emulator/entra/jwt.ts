@@ -4,6 +4,51 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/**
+ * Who a Graph access token speaks for: an application (app-only: `roles`, its application
+ * permissions) or a signed-in user through an application (delegated: `scp`, space-separated
+ * delegated permissions). learn.microsoft.com/entra/identity-platform/access-token-claims-reference.
+ */
+export interface CallerClaims {
+  roles?: readonly string[];
+  scp?: string;
+}
+
+/**
+ * The payload of an access token for Graph as Entra issues it (v1.0 tokens: `aud`, `iss`, `tid`,
+ * `appid`, `idtyp`, times in s), carrying `roles` (app-only) or `scp` (delegated).
+ * @param o.nowMs issue time, ms since the epoch; `o.lifetimeMs` its lifetime in ms.
+ */
+export function accessTokenPayload(o: {
+  tenantId: string;
+  clientId: string;
+  resource: string;
+  caller: CallerClaims;
+  nowMs: number;
+  lifetimeMs: number;
+  appidacr?: string;
+  tokenId: string;
+}): Record<string, unknown> {
+  const iat = Math.floor(o.nowMs / 1000);
+  const delegated = o.caller.scp !== undefined;
+  return {
+    aud: o.resource,
+    iss: `https://sts.windows.net/${o.tenantId}/`,
+    iat,
+    nbf: iat,
+    exp: Math.floor((o.nowMs + o.lifetimeMs) / 1000),
+    appid: o.clientId,
+    appidacr: o.appidacr ?? '1',
+    idtyp: delegated ? 'user' : 'app',
+    oid: delegated ? '0a1b2c3d-0000-4000-8000-00000000a11c' : o.clientId,
+    sub: o.clientId,
+    tid: o.tenantId,
+    ...(delegated ? { scp: o.caller.scp, upn: 'admin@contoso.example', name: 'Emulated admin' } : { roles: [...(o.caller.roles ?? [])] }),
+    uti: o.tokenId,
+    ver: '1.0',
+  };
+}
+
 /** A decoded compact JWS: its parsed header and payload, the signing input and the signature bytes. */
 export interface DecodedJwt {
   header: Record<string, unknown>;

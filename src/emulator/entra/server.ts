@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:https';
 import type { TokenStore } from '../auth.js';
 import { decideManagedIdentityRequest, decideTokenRequest, isKnownTenant, type Directory, type Grant } from './directory.js';
 import { EntraErrors, entraErrorBody, type EntraErrorSpec } from './errors.js';
-import { signHs256 } from './jwt.js';
+import { accessTokenPayload, signHs256 } from './jwt.js';
 
 /** Path of the managed-identity endpoint on the Entra listener. */
 export const MANAGED_IDENTITY_PATH = '/msi/token';
@@ -155,24 +155,17 @@ export function createEntraServer(state: EntraServerState): Server {
   function issue(grant: Grant, entry: EntraRequest): { token: string; expiresInS: number; expiresOnS: number } {
     const now = Date.now();
     const lifetimeMs = state.lifetimeMs();
-    const tid = state.directory.tenantId;
     const uti = randomUUID();
-    const payload = {
-      aud: grant.resource,
-      iss: `https://sts.windows.net/${tid}/`,
-      iat: Math.floor(now / 1000),
-      nbf: Math.floor(now / 1000),
-      exp: Math.floor((now + lifetimeMs) / 1000),
-      appid: grant.clientId,
+    const payload = accessTokenPayload({
+      tenantId: state.directory.tenantId,
+      clientId: grant.clientId,
+      resource: grant.resource,
+      caller: { roles: grant.roles },
+      nowMs: now,
+      lifetimeMs,
       appidacr: grant.auth === 'secret' ? '1' : '2',
-      idtyp: 'app',
-      oid: grant.clientId,
-      sub: grant.clientId,
-      tid,
-      roles: grant.roles,
-      uti,
-      ver: '1.0',
-    };
+      tokenId: uti,
+    });
     const token = signHs256({ typ: 'JWT', kid: 'graph-bulk-emulator' }, payload, state.signingKey);
     state.tokens.issue(now, lifetimeMs, token, grant.roles);
     entry.auth = grant.auth;
