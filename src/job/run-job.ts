@@ -218,7 +218,7 @@ class JobRun {
       this.#results = this.#openResults(info);
       if (this.#reader && o.readFirst && !this.#plan) {
         try {
-          this.#rollback = RollbackFile.create(rollbackPathFor(this.#results.path), rollbackColumns(info.columns), o.clearToken);
+          this.#rollback = RollbackFile.create(rollbackPathFor(this.#results.path), rollbackColumns(info.columns), o.clearToken, o.allowDuplicates);
         } catch (err) {
           this.#results.close();
           throw new JobError((err as Error).message);
@@ -255,6 +255,9 @@ class JobRun {
       await stopEmulator?.();
     }
     const summary = this.#summary();
+    if (this.#rollback && this.#rollback.repeatedDevices > 0) {
+      this.#log.warn(`the rollback manifest has several lines for ${this.#rollback.repeatedDevices} device(s), each line with other properties: run it with --allow-duplicates`);
+    }
     if (this.#rollback && this.#rollback.unrestorable > 0) {
       this.#log.warn(`${this.#rollback.unrestorable} previous values were empty on properties Graph cannot empty (displayName, accountEnabled, …): the rollback manifest cannot put those back`);
     }

@@ -48,6 +48,10 @@ export class RollbackWriteError extends Error {
  *   (Graph cannot empty it; counted in {@link unrestorable}).
  * Created owner-only (0600), never over an existing file; removed again by {@link close} when no row was
  * written.
+ *
+ * A device written by several rows (`allowDuplicates`) keeps the values it had before the first: a
+ * later row's line carries only properties no earlier line holds, so the lines of one device never
+ * overlap and the order they run in does not matter (the manifest then needs `allowDuplicates` too).
  */
 export class RollbackFile {
   readonly path: string;
@@ -56,9 +60,13 @@ export class RollbackFile {
   #fd: number;
   #count = 0;
   #unrestorable = 0;
+  #repeated = 0;
+  /** Device id → properties already in the file and its lines (only when rows may repeat a device). */
+  readonly #seen: Map<string, { properties: Set<string>; lines: number }> | undefined;
 
-  private constructor(path: string, fd: number, columns: readonly string[], clearToken: string) {
+  private constructor(path: string, fd: number, columns: readonly string[], clearToken: string, duplicates: boolean) {
     this.path = path;
+    this.#seen = duplicates ? new Map() : undefined;
     this.#fd = fd;
     this.#columns = columns;
     this.#clearToken = clearToken;
@@ -69,12 +77,13 @@ export class RollbackFile {
    * Creates the file (and its folder).
    * @param columns property columns (see {@link rollbackColumns}).
    * @param clearToken the cell text that clears an extension attribute (the job's `clearToken`).
+   * @param duplicates whether rows may repeat a device (`allowDuplicates`): only then are devices remembered.
    * @throws {RollbackWriteError} when the file exists or cannot be created.
    */
-  static create(path: string, columns: readonly string[], clearToken: string): RollbackFile {
+  static create(path: string, columns: readonly string[], clearToken: string, duplicates = false): RollbackFile {
     try {
       mkdirSync(dirname(path), { recursive: true });
-      return new RollbackFile(path, openSync(path, 'wx', 0o600), columns, clearToken);
+      return new RollbackFile(path, openSync(path, 'wx', 0o600), columns, clearToken, duplicates);
     } catch (err) {
       throw new RollbackWriteError(`cannot write the rollback manifest ${path}: ${(err as Error).message}`);
     }
@@ -83,6 +92,11 @@ export class RollbackFile {
   /** Lines written (rows that can be rolled back). */
   get count(): number {
     return this.#count;
+  }
+
+  /** Devices with more than one line (run the rollback manifest with `allowDuplicates`). */
+  get repeatedDevices(): number {
+    return this.#repeated;
   }
 
   /** Previous values that no manifest can put back (a non-extension property that had none). */
@@ -99,8 +113,10 @@ export class RollbackFile {
    */
   add(row: number, id: string, changes: readonly PropertyChange[]): void {
     if (changes.length === 0) return;
+    const earlier = this.#seen?.get(id);
     const cells = new Map<string, string>();
     for (const c of changes) {
+      if (earlier?.properties.has(c.property)) continue; // an earlier line already holds the value from before the job
       if (c.from === null) {
         if (isExtensionAttribute(c.property)) cells.set(c.property, this.#clearToken);
         else this.#unrestorable++;
@@ -111,6 +127,12 @@ export class RollbackFile {
     if (cells.size === 0) return;
     this.#write(stringify([[row, id, ...this.#columns.map((name) => cells.get(name) ?? '')]]));
     this.#count++;
+    if (this.#seen) {
+      const known = earlier ?? { properties: new Set<string>(), lines: 0 };
+      for (const name of cells.keys()) known.properties.add(name);
+      if (++known.lines === 2) this.#repeated++;
+      this.#seen.set(id, known);
+    }
   }
 
   /** Syncs and closes the file; deletes it when no line was added. Safe to call twice. */

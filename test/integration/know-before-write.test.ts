@@ -180,6 +180,29 @@ describe('rollback', () => {
   });
 });
 
+describe('rollback with several rows for one device (allowDuplicates)', () => {
+  it('a later row is read after the earlier one is final; the rollback keeps the values from before the first', async () => {
+    const emu = await emulatorForTest({ devices: inventory() });
+    const before = emu.devices();
+    const manifest = tempFile('m.csv', `id,displayName,extensionAttribute1,extensionAttribute2\n${ID.pc0},Kiosk 1,a,\n${ID.pc0},,b,c\n`);
+    const job = await runOn(emu, { manifest, allowDuplicates: true, mode: 'single' });
+    expect(job.rows.map((x) => x.outcome)).toEqual(['updated', 'updated']);
+    // row 2 was compared with the state row 1 left: extensionAttribute1 "a" → "b"
+    expect(allPatches(emu).map((p) => p.body)).toEqual([
+      { displayName: 'Kiosk 1', extensionAttributes: { extensionAttribute1: 'a' } },
+      { extensionAttributes: { extensionAttribute1: 'b', extensionAttribute2: 'c' } },
+    ]);
+    expect(readFileSync(job.summary.rollbackPath!, 'utf8').trim().split('\n')).toEqual([
+      'rollbackOfRow,id,displayName,extensionAttribute1,extensionAttribute2',
+      `1,${ID.pc0},LAB-PC-000,#clear,`,
+      `2,${ID.pc0},,,#clear`, // extensionAttribute1 is already restored by line 1
+    ]);
+    expect(job.stderr).toMatch(/several lines for 1 device\(s\).*--allow-duplicates/);
+    await runOn(emu, { manifest: job.summary.rollbackPath!, allowDuplicates: true });
+    expect(emu.devices()).toEqual(before);
+  });
+});
+
 describe('read budget (resource units, graph-facts.md §3)', () => {
   const fixture = (JSON.parse(readFileSync(resolve(repoRoot, 'fixtures/devices-5000.json'), 'utf8')) as { value: Array<{ id: string }> }).value.slice(0, 60);
   const manifest = () => tempFile('m.csv', 'id,extensionAttribute4\n' + fixture.map((d) => `${d.id},tagged`).join('\n') + '\n');
