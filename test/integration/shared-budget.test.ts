@@ -58,7 +58,12 @@ describe.skipIf(skipWithoutRedis('url', 'graph-bulk processes sharing a budget t
     emu = await startEmulator({ devices, writeBudget: { burst: BURST, refillPerSecond: REFILL }, seed: 4 });
     const { runs, results } = await runAll(paths, ['--redis', testRedisUrl!], emu.token, emu.url);
     expectAllUpdated(runs, results, 1000);
-    for (const r of runs) expect(r.stderr).toMatch(/write budget shared through Redis redis:\/\/127\.0\.0\.1:\d+ \(budgetId=graph-bulk\|http:\/\/127\.0\.0\.1:\d+\|\*\|\* budgetIdFrom=the Graph root alone/);
+    // The emulator's token is a JWT naming its tenant and app: the budget id comes from its claims.
+    for (const r of runs) {
+      expect(r.stderr).toMatch(
+        /write budget shared through Redis redis:\/\/127\.0\.0\.1:\d+ \(budgetId=graph-bulk\|http:\/\/127\.0\.0\.1:\d+\|72f988bf-86f1-41af-91ab-2d7cd011db47\|3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d budgetIdFrom=the access token's tid\/appid claims/,
+      );
+    }
     const f = budgetFigures(emu);
     const floorMs = ((4000 - BURST) / REFILL) * 1000;
     // Any 1-second window holds at most a full bucket plus one second of refill.
@@ -127,9 +132,12 @@ describe('a sharded run (--shard i/n) and merge-results', () => {
       ),
     );
     runs.forEach((r) => expect(r.code, r.stderr).toBe(0));
-    const files = readdirSync(dir).filter((f) => !f.endsWith('.meta.json')).sort();
+    const all = readdirSync(dir);
+    const files = all.filter((f) => !f.endsWith('.meta.json') && !f.endsWith('.rollback.csv')).sort();
     expect(files).toHaveLength(4);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.meta.json')).sort()).toEqual(files.map((f) => `${f}.meta.json`)); // each with its sidecar
+    expect(all.filter((f) => f.endsWith('.meta.json')).sort()).toEqual(files.map((f) => `${f}.meta.json`)); // each with its sidecar
+    // and the rollback manifest of the rows it wrote
+    expect(all.filter((f) => f.endsWith('.rollback.csv')).sort()).toEqual(files.map((f) => f.replace(/\.csv$/, '.rollback.csv')));
     files.forEach((f, i) => {
       expect(f).toMatch(new RegExp(`^wave-shard${i + 1}of4-\\d{4}-\\d{2}-\\d{2}T\\d{6}Z\\.csv$`));
       const lines = readResults(join(dir, f));
