@@ -376,6 +376,7 @@ class JobRun {
       this.#reader = new DeviceReader({
         sender: this.#sender,
         tokens: this.#tokens,
+        tokensThatWorked: this.#tokensThatWorked,
         budget: this.#readBudget,
         concurrency: o.concurrency,
         maxRetries: o.maxRetries,

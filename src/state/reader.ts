@@ -39,8 +39,11 @@ export type ReadResult =
 /** Options of {@link DeviceReader}. */
 export interface DeviceReaderOptions {
   sender: Pick<GraphSender, 'batchGet'>;
-  /** For one token renewal and replay after a 401, shared with the writes. */
+  /** For token renewal and replay after a 401, shared with the writes. */
   tokens: Pick<TokenManager, 'renew'>;
+  /** Bearer tokens Graph has accepted at least once, shared with the writes (a later 401 for one of
+   * them is an expiry: renew and replay, free, each time). Default: the reader's own set. */
+  tokensThatWorked?: Set<string>;
   /** The read budget (one unit per GET), or undefined for no client-side pacing. */
   budget?: Pick<WriteBudget, 'schedule' | 'drain'>;
   /** `$batch` requests in flight at most. */
@@ -59,7 +62,8 @@ interface Pending {
   readonly path: string;
   readonly resolve: (r: ReadResult) => void;
   attempts: number;
-  authReplayed: boolean;
+  /** Replays after a 401 with a renewed token: free, not retries. */
+  authReplays: number;
   last?: ItemOutcome;
 }
 
@@ -95,6 +99,7 @@ export class DeviceReader {
   #answered = false;
   #kicked = false;
   #stopped = false;
+  readonly #tokensThatWorked: Set<string>;
   readonly stats: ReaderStats = { reads: 0, batches: 0, throttled429: 0, retries: 0 };
 
   constructor(options: DeviceReaderOptions) {
@@ -103,6 +108,7 @@ export class DeviceReader {
     this.#batchSize = Math.max(1, Math.min(options.batchSize ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS));
     this.#now = options.now ?? Date.now;
     this.#gate = new PauseGate(this.#now);
+    this.#tokensThatWorked = options.tokensThatWorked ?? new Set();
   }
 
   /**
@@ -114,7 +120,7 @@ export class DeviceReader {
     const path = deviceReadPath(request.key, request.keyType, request.select);
     if (this.#stopped) return Promise.resolve({ kind: 'stopped', attempts: 0 });
     return new Promise<ReadResult>((resolve) => {
-      this.#ready.push({ path, resolve, attempts: 0, authReplayed: false });
+      this.#ready.push({ path, resolve, attempts: 0, authReplays: 0 });
       this.#kick();
     });
   }
@@ -183,6 +189,7 @@ export class DeviceReader {
       p.last = outcome;
       if (outcome.status !== undefined && isSuccess(outcome.status)) {
         this.#answered = true;
+        this.#tokensThatWorked.add(info.token);
         try {
           const state = parseDeviceState(outcome.body);
           p.resolve({ kind: 'found', state, attempts: p.attempts, httpStatus: outcome.status, ...(outcome.requestId ? { requestId: outcome.requestId } : {}) });
@@ -192,9 +199,14 @@ export class DeviceReader {
         }
         return;
       }
-      if (outcome.status === 404) this.#answered = true;
-      if (outcome.status === 401 && !p.authReplayed && !this.#stopped) {
-        p.authReplayed = true;
+      if (outcome.status === 404) {
+        this.#answered = true;
+        this.#tokensThatWorked.add(info.token);
+      }
+      // 401: a token that worked before has expired (or was revoked): renew and replay, free, each
+      // time; a token that never worked gets one free replay with a fresh one (graph-facts.md §4).
+      if (outcome.status === 401 && !this.#stopped && (p.authReplays === 0 || this.#tokensThatWorked.has(info.token))) {
+        p.authReplays++;
         void this.#o.tokens.renew(info.token).catch(() => undefined);
         this.#later(p, 0);
         return;
@@ -204,7 +216,7 @@ export class DeviceReader {
         throttled = true;
         if (longest > 0) outcome.retryAfterMs = longest;
       }
-      const decision = decideRetry(outcome, p.attempts - (p.authReplayed ? 1 : 0), this.#o.maxRetries, this.#strategies);
+      const decision = decideRetry(outcome, Math.max(1, p.attempts - p.authReplays), this.#o.maxRetries, this.#strategies);
       if ('final' in decision) {
         p.resolve({ kind: 'failed', outcome, reason: decision.reason, attempts: p.attempts });
         return;
