@@ -590,6 +590,10 @@ class JobRun {
       this.#finish(w, { outcome: 'planned', ...fromRead, errorMessage: [what, ...notes].join('; ') });
       return;
     }
+    if (this.#stop) {
+      this.#finishSkipped(w); // the run stopped while this row was being read: nothing was written
+      return;
+    }
     w.before = read.state;
     w.changes = decision.changes;
     w.item = { ...w.item, body: decision.body };

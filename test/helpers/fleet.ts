@@ -43,10 +43,11 @@ export function rowsNotApplied(emu: Emulator, f: Fleet): number[] {
 const DEVICE_IN_PATH = /\/devices\/([0-9a-f-]{36})/i;
 
 /**
- * Object ids of the devices whose PATCH reached the emulator, once per PATCH sent: a single PATCH, or
- * an entry in a `$batch` body (counted on arrival, whether or not the batch was handled), lower case.
+ * Object ids of the devices whose PATCH (or, with `method: 'GET'`, whose read) reached the emulator,
+ * once per request sent: a single request, or an entry in a `$batch` body (counted on arrival, whether
+ * or not the batch was handled), lower case.
  */
-export function sentIds(emu: Emulator): string[] {
+export function sentIds(emu: Emulator, method: 'PATCH' | 'GET' = 'PATCH'): string[] {
   const out: string[] = [];
   const add = (path: unknown) => {
     const m = typeof path === 'string' ? DEVICE_IN_PATH.exec(path) : null;
@@ -54,10 +55,10 @@ export function sentIds(emu: Emulator): string[] {
   };
   for (const r of emu.requests()) {
     if (r.viaBatch) continue;
-    if (r.method === 'PATCH') add(r.path);
+    if (r.method === method) add(r.path);
     else if (r.method === 'POST' && r.path.includes('$batch')) {
-      const requests = (r.body as { requests?: Array<{ url?: unknown }> } | undefined)?.requests ?? [];
-      for (const inner of requests) add(inner.url);
+      const requests = (r.body as { requests?: Array<{ method?: unknown; url?: unknown }> } | undefined)?.requests ?? [];
+      for (const inner of requests) if (inner.method === method) add(inner.url);
     }
   }
   return out;

@@ -55,24 +55,28 @@ describe('token expiry every second', () => {
 
 describe('retries exhausted', () => {
   for (const mode of ['batch', 'single'] as const) {
-    it(`${mode}: each row is failed with the last status, errorCode and attempts; the run goes on to the last row`, async () => {
-      const f = fleet(12, `exhaust-${mode}`);
-      const r = await run(
-        f,
-        { mode, batchSize: 4, maxRetries: 2, retryBaseDelayMs: 10 },
-        { forceError: { status: 503, code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.' } },
-      );
-      expect(r.summary.exitCode).toBe(1);
-      expect(notExactlyOnce(r.rows, 12)).toEqual([]);
-      for (const row of r.rows) {
-        expect([row.outcome, row.httpStatus, row.errorCode, row.attempts]).toEqual(['failed', '503', 'ServiceUnavailable', '3']);
-        expect(row.errorMessage).toMatch(/retries exhausted \(3 attempts\)/);
-      }
-      // Three sends per row, none after its last.
-      const sent = sentIds(r.emu);
-      for (const x of f.rows) expect(sent.filter((id) => id === x.id)).toHaveLength(3);
-      expect(r.summary.byErrorCode).toEqual({ ServiceUnavailable: 12 });
-    });
+    // readFirst off: the PATCHes run out of retries; on: the reads before them do, and nothing is written.
+    for (const readFirst of [false, true]) {
+      it(`${mode}${readFirst ? ', reading first' : ''}: each row is failed with the last status, errorCode and attempts; the run goes on to the last row`, async () => {
+        const f = fleet(12, `exhaust-${mode}`);
+        const r = await run(
+          f,
+          { mode, batchSize: 4, maxRetries: 2, retryBaseDelayMs: 10, readFirst },
+          { forceError: { status: 503, code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.' } },
+        );
+        expect(r.summary.exitCode).toBe(1);
+        expect(notExactlyOnce(r.rows, 12)).toEqual([]);
+        for (const row of r.rows) {
+          expect([row.outcome, row.httpStatus, row.errorCode, row.attempts]).toEqual(['failed', '503', 'ServiceUnavailable', '3']);
+          expect(row.errorMessage).toMatch(/retries exhausted \(3 attempts\)/);
+        }
+        // Three sends per row, none after its last.
+        const sent = sentIds(r.emu, readFirst ? 'GET' : 'PATCH');
+        for (const x of f.rows) expect(sent.filter((id) => id === x.id)).toHaveLength(3);
+        if (readFirst) expect(sentIds(r.emu)).toEqual([]);
+        expect(r.summary.byErrorCode).toEqual({ ServiceUnavailable: 12 });
+      });
+    }
   }
 });
 

@@ -74,7 +74,10 @@ describe('resume', () => {
     emu.resetLog();
     const r2 = await run(emu, { manifest: f.manifest, results: join(f.dir, 'second.csv'), resume: firstResults });
     expect(r2.summary.exitCode).toBe(0);
-    expect(sentIds(emu)).toEqual([f.rows[Number(lastRow.row) - 1]!.id]);
+    // That row runs again: it is read, found already written, and not written twice.
+    expect(sentIds(emu, 'GET')).toEqual([f.rows[Number(lastRow.row) - 1]!.id]);
+    expect(sentIds(emu)).toEqual([]);
+    expect(readResults(join(f.dir, 'second.csv')).find((x) => x.row === lastRow.row)!.outcome).toBe('unchanged');
     expect(r2.stderr).toMatch(/lines=24 droppedPartialLine=\d+ characters/);
     expect(notExactlyOnce(readResults(join(f.dir, 'second.csv')), 25)).toEqual([]);
   });
