@@ -64,24 +64,26 @@ describe('H13: 429 on the single-request path', () => {
     const { path } = manifestOf(40);
     // A slow refill makes each Retry-After long (≥ 100 ms), so a worker that ignored the pause would show.
     const r = await run(
-      { manifest: path, mode: 'single', writeBudget: false, concurrency: 6, maxRetries: 30 },
+      { manifest: path, mode: 'single', writeBudget: false, concurrency: 6, maxRetries: 30, readFirst: false },
       { devices: inventory.slice(0, 40), writeBudget: { burst: 5, refillPerSecond: 10 }, latencyMs: 5 },
     );
     expect(r.rows.every((x) => x.outcome === 'updated')).toBe(true);
     const stats = r.emu.stats();
     expect(stats.throttled.outer).toBeGreaterThan(0);
     expect(stats.earlyRetries).toBe(0);
-    // After a 429 answered at t with Retry-After s, no worker sends anything until t + s. Requests
-    // already on their way when the 429 was answered may arrive a little later (the job and the
-    // emulator share this process's event loop), hence the slack.
-    const log = r.emu.requests();
-    const slackMs = 60;
+    // After a 429 answered at t with Retry-After s, no worker sends a write until t + s. The only
+    // writes that may still arrive in that window are those already on their way when the 429 was
+    // answered: at most concurrency − 1 of them (the job and the emulator share this process's event
+    // loop, so on a loaded machine they can arrive late). A worker that ignored the pause would keep
+    // sending through the whole window, many times over.
+    const concurrency = 6;
+    const log = allPatches(r.emu);
     let windows = 0;
     for (const t of log.filter((p) => p.status === 429)) {
       const waitMs = (t.retryAfter ?? 0) * 1000;
-      if (waitMs > 2 * slackMs) windows++;
-      const during = log.filter((p) => p.at > t.at + slackMs && p.at < t.at + waitMs - slackMs);
-      expect(during.map((p) => `${p.path} at +${p.at - t.at} ms of ${waitMs} ms`)).toEqual([]);
+      if (waitMs >= 100) windows++;
+      const during = log.filter((p) => p.seq > t.seq && p.at < t.at + waitMs - 5);
+      expect(during.length, during.map((p) => `${p.path} at +${p.at - t.at} ms of ${waitMs} ms`).join('\n')).toBeLessThanOrEqual(concurrency - 1);
     }
     expect(windows).toBeGreaterThan(0); // the check above had pauses to look into
     expect(r.summary.throttled429).toBe(stats.throttled.outer);
