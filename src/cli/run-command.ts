@@ -19,7 +19,7 @@ interface RunArgs {
   drainTimeoutMs?: number;
   mode?: string;
   batchSize?: number;
-  concurrency?: number;
+  concurrency?: string;
   writeBurst?: number;
   writeRefill?: number;
   writeBudget?: boolean;
@@ -57,7 +57,7 @@ interface RunArgs {
 
 /** Flags copied as they are onto the job options (same name). */
 const PLAIN = [
-  'manifest', 'format', 'delimiter', 'encoding', 'results', 'resume', 'drainTimeoutMs', 'mode', 'batchSize', 'concurrency', 'maxRetries', 'retryBaseDelayMs',
+  'manifest', 'format', 'delimiter', 'encoding', 'results', 'resume', 'drainTimeoutMs', 'mode', 'batchSize', 'maxRetries', 'retryBaseDelayMs',
   'timeoutMs', 'graphUrl', 'cloud', 'apiVersion', 'allowUnknownHost', 'auth', 'tenantId', 'clientId',
   'authorityHost', 'allowDuplicates', 'allowMdmProperties', 'clearToken', 'dryRun', 'throttlePriority',
   'logFormat', 'progress', 'name', 'redis', 'shard', 'readFirst', 'sendAll', 'verify',
@@ -81,6 +81,7 @@ function mergeBudget(current: unknown, off: boolean | undefined, burst: number |
 export function mergeRunOptions(fromFile: Record<string, unknown>, args: RunArgs): Record<string, unknown> {
   const out: Record<string, unknown> = { ...fromFile };
   for (const k of PLAIN) if (args[k] !== undefined) out[k] = args[k];
+  if (args.concurrency !== undefined) out.concurrency = /^\d+$/.test(args.concurrency) ? Number(args.concurrency) : args.concurrency;
   if (args.maxErrors !== undefined) out.maxErrors = /^\d+$/.test(args.maxErrors) ? Number(args.maxErrors) : args.maxErrors;
   const writeBudget = mergeBudget(out.writeBudget, args.writeBudget, args.writeBurst, args.writeRefill, GRAPH_WRITE_BUDGET);
   if (writeBudget !== undefined) out.writeBudget = writeBudget;
@@ -108,7 +109,7 @@ export function jobOptionsBuilder(y: Argv): Argv<RunArgs> {
     .option('drain-timeout-ms', { type: 'number', describe: 'After Ctrl-C/SIGTERM or an abort, how long requests in flight may finish, ms (default 10000)' })
     .option('mode', { type: 'string', choices: ['batch', 'single'], describe: 'batch: PATCHes in $batch requests (default); single: one PATCH per row' })
     .option('batch-size', { type: 'number', describe: 'PATCH requests per $batch, 1-20 (default 20)' })
-    .option('concurrency', { type: 'number', describe: 'HTTP requests in flight (default 8)' })
+    .option('concurrency', { type: 'string', describe: 'Most HTTP requests in flight: auto (default: from the write budget and the latency measured, at most 32; 8 without a budget) or a number (the cap)' })
     .option('write-burst', { type: 'number', describe: 'Write budget burst (default 3000, Graph\'s)' })
     .option('write-refill', { type: 'number', describe: 'Write budget refill, writes per second (default 20, Graph\'s)' })
     .option('write-budget', { type: 'boolean', describe: 'Pace writes to the budget (--no-write-budget: off; 429s still honoured)' })

@@ -16,7 +16,7 @@ import { TokenStore } from './auth.js';
 import { DEFAULT_ROLES, startEntra, type Entra, type EntraOptions } from './entra/index.js';
 import { accessTokenPayload, signHs256, type CallerClaims } from './entra/jwt.js';
 import { DEVICE_WRITE_SCOPE } from './handlers/patch.js';
-import { generateTlsMaterial, type TlsMaterial } from './entra/tls.js';
+import type { TlsMaterial } from './entra/tls.js';
 import type { BudgetOptions, EmulatorContext, RuntimeSettings } from './context.js';
 import type { Device } from './device-model.js';
 import type { FaultOptions } from './faults.js';
@@ -234,7 +234,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 
   tokens.revokeAfterMs = options.revokeTokensAfterMs;
-  const tls: TlsMaterial | undefined = options.https || options.entra ? await generateTlsMaterial() : undefined;
+  // Loaded only for https: the certificate library takes a good part of a second to load, and every
+  // graph-bulk command loads this module (the CLI registers the emulator command).
+  const tls: TlsMaterial | undefined =
+    options.https || options.entra ? await (await import('./entra/tls.js')).generateTlsMaterial() : undefined;
   const { server, cancelDelays } = createGraphServer(ctx, writeBudgetSnapshot, options.https ? tls : undefined);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

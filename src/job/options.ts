@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTO_CONCURRENCY_CAP, AUTO_UNPACED_CONCURRENCY } from '../schedule/pacing.js';
 
 /**
  * The options of a graph-bulk job: the same names in a job file (camelCase JSON) and as CLI flags
@@ -99,8 +100,13 @@ export const jobOptionsSchema = z
     mode: z.enum(['batch', 'single']).default('batch'),
     /** PATCH requests per `$batch`, 1–20. Default 20. */
     batchSize: z.number().int().min(1).max(20).default(20),
-    /** Most HTTP requests in flight at once. Default 8. */
-    concurrency: z.number().int().min(1).max(256).default(8),
+    /**
+     * Most HTTP requests in flight at once. `auto` (default): as many as the write budget needs at the
+     * latency measured (Little's law: writes/s × latency ÷ writes per request, with 50 % headroom),
+     * at most {@link AUTO_CONCURRENCY_CAP} (32); a number caps that figure instead. Without a write
+     * budget there is no rate to aim at: the number in flight is the number given, or 8 for `auto`.
+     */
+    concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
     /** The client-side write budget; `false` turns pacing off (429s still honoured). Default Graph's. */
     writeBudget: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_WRITE_BUDGET),
     /** Read each device's current state first (GETs in `$batch`, paced by `readBudget`): rows already
@@ -196,6 +202,16 @@ export function parseJobOptions(input: unknown, source = 'options'): JobOptions 
     throw new Error(`${source}: invalid job options: ${problems.join('; ')}`);
   }
   return parsed.data;
+}
+
+/**
+ * The most requests in flight the `concurrency` option allows: its number; for `auto`,
+ * {@link AUTO_CONCURRENCY_CAP} (32) when writes are paced to a budget, {@link AUTO_UNPACED_CONCURRENCY}
+ * (8) when they are not (`writeBudget: false`).
+ */
+export function concurrencyCap(concurrency: JobOptions['concurrency'], paced = true): number {
+  if (concurrency !== 'auto') return concurrency;
+  return paced ? AUTO_CONCURRENCY_CAP : AUTO_UNPACED_CONCURRENCY;
 }
 
 /**

@@ -2,7 +2,6 @@ import { setMaxListeners } from 'node:events';
 import { statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { signInTokenSource } from '../auth/credentials.js';
 import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
 import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
 import { redactSecrets } from '../graph/errors.js';
@@ -18,6 +17,7 @@ import { ResultsFile, ResultsWriteError } from '../report/results-file.js';
 import { loadPreviousResults, ResumeError, type PreviousResults } from '../report/resume.js';
 import { formatSummary, type JobSummary } from '../report/summary.js';
 import type { PacingBudget } from '../schedule/budget.js';
+import { decidePacing, inFlightTarget, initialPacingState, smoothLatencyMs, type PacingState } from '../schedule/pacing.js';
 import { PauseGate } from '../schedule/pause-gate.js';
 import { WorkQueue } from '../schedule/work-queue.js';
 import { WriteBudget } from '../schedule/write-budget.js';
@@ -31,7 +31,7 @@ import { createValidator, isInvalid } from '../validate/index.js';
 import { chooseBudget, type BudgetChoice } from './budget-choice.js';
 import { JobError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { maxErrorsExceeded, parseJobOptions, type JobOptions, type JobOptionsInput } from './options.js';
+import { concurrencyCap, maxErrorsExceeded, parseJobOptions, type JobOptions, type JobOptionsInput } from './options.js';
 import { parseShard, ShardFilter } from './shard.js';
 
 export type { JobSummary } from '../report/summary.js';
@@ -76,6 +76,14 @@ interface Work {
   attempts: number;
   /** Replays after a 401 with a renewed token: free, not retries (see #handle). */
   authReplays: number;
+}
+
+/** When a request was sent, how many writes had been sent by then (its own included), and how many
+ * writes of other requests were in flight beside it. */
+interface SentMark {
+  atMs: number;
+  writesSent: number;
+  inFlightBeside: number;
 }
 
 interface Stop {
@@ -158,6 +166,11 @@ class JobRun {
   #otherFailureSeen = false;
   #attemptedFinal = 0;
   #writesSent = 0;
+  /** Writes whose request has been answered (or failed on the network). */
+  #writesAnswered = 0;
+  #pacing: PacingState = initialPacingState();
+  /** Smoothed request latency, ms (undefined until the first answer). */
+  #latencyMs: number | undefined;
   #throttled = 0;
   #retries = 0;
   #spaceWaiters: Array<() => void> = [];
@@ -314,6 +327,8 @@ class JobRun {
       if (envToken) tokenSource = staticTokenSource(envToken.trim());
       else {
         try {
+          // Loaded only when needed: @azure/identity takes a good part of a second to load.
+          const { signInTokenSource } = await import('../auth/credentials.js');
           tokenSource = signInTokenSource({
             auth: o.auth,
             tenantId: o.tenantId,
@@ -378,7 +393,7 @@ class JobRun {
         tokens: this.#tokens,
         tokensThatWorked: this.#tokensThatWorked,
         budget: this.#readBudget,
-        concurrency: o.concurrency,
+        concurrency: concurrencyCap(o.concurrency, this.#readBudget !== undefined),
         maxRetries: o.maxRetries,
         strategies: this.#strategies,
         // a batch larger than the budget's burst could never be paid for at once
@@ -452,8 +467,7 @@ class JobRun {
   /** Reads and validates every row; invalid rows are recorded at once, valid ones queued. */
   async #readAll(info: ManifestInfo): Promise<void> {
     const o = this.#o;
-    const batchSize = o.mode === 'batch' ? Math.min(o.batchSize, this.#budget?.burst ?? 20) : 1;
-    this.#highWater = Math.max(256, o.concurrency * batchSize * 4);
+    this.#highWater = Math.max(256, concurrencyCap(o.concurrency, this.#budget !== undefined) * this.#unitSize * 4);
     this.#queue = new WorkQueue<Work>(() => this.#kickPump());
     const validate = createValidator({
       // CSV: the header's key column holds for every row; JSON / JSON Lines: each row names its own key.
@@ -461,6 +475,7 @@ class JobRun {
       allowDuplicates: o.allowDuplicates,
       allowMdmProperties: o.allowMdmProperties,
       clearToken: o.clearToken,
+      expectedRows: info.rowCount,
     });
     try {
       for await (const row of readManifest(info, { allowMdmProperties: o.allowMdmProperties, clearToken: o.clearToken })) {
@@ -483,11 +498,14 @@ class JobRun {
           continue;
         }
         if (o.dryRun) {
-          const path = devicePath(checked.key, checked.keyType);
+          const plan = `PATCH ${devicePath(checked.key, checked.keyType)} ${JSON.stringify(checked.body)}`;
           this.#record({
-            ...base(checked.row, checked.key, checked.keyType, checked.columns),
+            row: checked.row,
+            key: checked.key,
+            keyType: checked.keyType,
+            columns: checked.columns,
             outcome: 'planned',
-            errorMessage: [`PATCH ${path} ${JSON.stringify(checked.body)}`, ...checked.notes].join('; '),
+            errorMessage: checked.notes.length ? [plan, ...checked.notes].join('; ') : plan,
             attempts: 0,
           });
           continue;
@@ -537,13 +555,34 @@ class JobRun {
     });
   }
 
-  /** Sends ready rows while there is room in flight: one PATCH or one `$batch` per unit. */
+  /** Rows per write request: 1, or the `$batch` size (never more than the budget's burst). */
+  get #unitSize(): number {
+    return this.#o.mode === 'batch' ? Math.min(this.#o.batchSize, this.#budget?.burst ?? 20) : 1;
+  }
+
+  /** Requests to keep in flight: from the budget and the latency measured (`concurrency: auto`), capped. */
+  #inFlightLimit(writesPerRequest: number): number {
+    const b = this.#budget;
+    return inFlightTarget({
+      refillPerSecond: b?.refillPerSecond,
+      rateFactor: b?.rateFactor ?? 1,
+      level: b?.level ?? 0,
+      latencyMs: this.#latencyMs,
+      writesPerRequest,
+      cap: concurrencyCap(this.#o.concurrency, b !== undefined),
+    });
+  }
+
+  /**
+   * Sends ready rows while there is room in flight (one PATCH or one `$batch` per unit); how much
+   * room is {@link #inFlightLimit}'s.
+   */
   #pump(): void {
     if (this.#stop || !this.#sender) return;
     const batch = this.#o.mode === 'batch';
-    const size = batch ? Math.min(this.#o.batchSize, this.#budget?.burst ?? 20) : 1;
+    const size = this.#unitSize;
     // Until one row has succeeded, one request at a time: a broken sign-in or permission costs one request, not a flood.
-    const limit = this.#firstSuccess ? this.#o.concurrency : 1;
+    const limit = this.#firstSuccess ? this.#inFlightLimit(size) : 1;
     while (this.#inflight < limit && this.#queue.readyCount > 0) {
       if (this.#queue.readyCount < size && !this.#readerDone && !this.#readerBlocked) break;
       let works = this.#queue.take(size);
@@ -627,9 +666,10 @@ class JobRun {
       }
       for (const w of works) w.attempts++;
       this.#writesSent += works.length;
-      if (batch) return this.#sender!.batch(works.map((w) => w.item));
+      const mark: SentMark = { atMs: Date.now(), writesSent: this.#writesSent, inFlightBeside: this.#writesSent - works.length - this.#writesAnswered };
+      if (batch) return { ...(await this.#sender!.batch(works.map((w) => w.item))), mark };
       const { outcome, info } = await this.#sender!.single(works[0]!.item);
-      return { outcomes: new Map([[works[0]!.item.id, outcome]]), info };
+      return { outcomes: new Map([[works[0]!.item.id, outcome]]), info, mark };
     };
     let sent: Awaited<ReturnType<typeof send>>;
     try {
@@ -641,27 +681,25 @@ class JobRun {
       for (const w of works) this.#finishSkipped(w);
       return;
     }
-    this.#handle(works, sent.outcomes, sent.info);
+    this.#handle(works, sent.outcomes, sent.info, sent.mark);
   }
 
-  /** Decides each row's fate from its outcome: final result, token renewal, or a retry after a delay. */
-  #handle(works: Work[], outcomes: Map<string, ItemOutcome>, info: ExchangeInfo): void {
-    if (info.throttleLimitPercentage !== undefined && this.#budget) {
-      // Graph says usage passed 80 % of the budget: slow the refill before 429s come.
-      this.#budget.rateFactor = info.throttleLimitPercentage >= 1 ? 0.5 : 0.9;
-    } else if (this.#budget && this.#budget.rateFactor < 1) {
-      this.#budget.rateFactor = this.#budget.rateFactor + 0.02;
-    }
+  /**
+   * Decides each row's fate from its outcome (final result, token renewal, or a retry after a delay),
+   * then lets the pacer adjust to what the answer said (pause, budget level, refill, latency).
+   */
+  #handle(works: Work[], outcomes: Map<string, ItemOutcome>, info: ExchangeInfo, sent: SentMark): void {
+    this.#writesAnswered += works.length;
     // After a 429 in a batch, the throttled rows all wait for the longest inner Retry-After.
     let longest = 0;
     for (const o of outcomes.values()) if (o.status === 429 && o.retryAfterMs !== undefined) longest = Math.max(longest, o.retryAfterMs);
     const now = Date.now();
-    let throttledNow = false;
+    let throttledRows = 0;
     for (const w of works) {
       const outcome = outcomes.get(w.item.id) ?? { status: 502, errorCode: 'MissingBatchResponse' };
+      if (outcome.status === 429 || outcome.status === 424) throttledRows++;
       if (outcome.status === 429) {
         this.#throttled++;
-        throttledNow = true;
         if (longest > 0) outcome.retryAfterMs = longest;
       }
       if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
@@ -699,12 +737,49 @@ class JobRun {
         continue;
       }
       this.#retries++;
-      if (decision.throttled) {
-        this.#gate.pauseUntil(now + decision.retryAfterInMs);
-      }
       this.#queue.retryLater(w, decision.retryAfterInMs);
     }
-    if (throttledNow) void this.#budget?.drain();
+    this.#pace(sent, now, works.length, throttledRows, longest > 0 ? longest : undefined, info);
+  }
+
+  /**
+   * Feeds one answer to the pacing strategies (src/schedule/pacing.ts) and applies their decision:
+   * every worker pauses (the gate, and the budget's hold), the budget is lowered or emptied, the
+   * refill rate changes.
+   */
+  #pace(sent: SentMark, atMs: number, writes: number, throttled: number, retryAfterMs: number | undefined, info: ExchangeInfo): void {
+    const b = this.#budget;
+    if (info.outerStatus !== undefined) this.#latencyMs = smoothLatencyMs(this.#latencyMs, atMs - sent.atMs);
+    const level = b?.level;
+    const { decision, state } = decidePacing({
+      observation: {
+        sentAtMs: sent.atMs,
+        atMs,
+        writes,
+        writesSentSince: this.#writesSent - sent.writesSent,
+        writesInFlightBeside: sent.inFlightBeside,
+        throttled,
+        retryAfterMs,
+        throttleLimitPercentage: info.throttleLimitPercentage,
+      },
+      state: this.#pacing,
+      // A budget that cannot tell its level without I/O (shared through Redis) is not compared with Graph's.
+      budget: b && level !== undefined ? { burst: b.burst, refillPerSecond: b.refillPerSecond, level } : undefined,
+      latencyMs: this.#latencyMs,
+    });
+    this.#pacing = state;
+    if (!decision || this.#stop) return;
+    if (decision.pauseUntilMs !== undefined) {
+      // One ms past the retries' own delay, so the throttled rows are ready when the workers resume.
+      const untilMs = decision.pauseUntilMs + 1;
+      this.#gate.pauseUntil(untilMs);
+      b?.holdFor?.(untilMs - atMs);
+    }
+    if (b && decision.capLevel !== undefined) {
+      if (b.capAt) b.capAt(decision.capLevel);
+      else if (decision.capLevel <= 0) void b.drain();
+    }
+    if (b && decision.rateFactor !== undefined) b.rateFactor = decision.rateFactor;
   }
 
   /** @param during what the row was doing, when not writing (e.g. reading the device), for the message. */
@@ -773,10 +848,16 @@ class JobRun {
     }
   }
 
-  #record(r: Omit<RowResult, 'finishedAt'>, finishedAt = new Date().toISOString()): void {
+  /**
+   * Writes a row's result line. `r` must be a fresh object: it gets its `finishedAt` in place (no
+   * copy per row); the time is formatted once per millisecond.
+   */
+  #record(r: Omit<RowResult, 'finishedAt'>, finishedAt = this.#isoNow()): void {
     this.#counts[r.outcome]++;
+    const line = r as RowResult;
+    line.finishedAt = finishedAt;
     try {
-      this.#results!.write({ ...r, finishedAt });
+      this.#results!.write(line);
     } catch (err) {
       this.#halt({ reason: (err as Error).message, exitCode: ExitCode.NothingSent, advice: RESULTS_ADVICE });
     }
@@ -799,6 +880,19 @@ class JobRun {
     this.#drainTimer = setTimeout(() => this.#abandon.abort(), this.#o.drainTimeoutMs);
     this.#drainTimer.unref();
     this.#checkDone();
+  }
+
+  #isoMs = 0;
+  #iso = '';
+
+  /** Now as an ISO 8601 UTC string, made once per millisecond (rows finish thousands a second). */
+  #isoNow(): string {
+    const ms = Date.now();
+    if (ms !== this.#isoMs) {
+      this.#isoMs = ms;
+      this.#iso = new Date(ms).toISOString();
+    }
+    return this.#iso;
   }
 
   #checkDone(): void {

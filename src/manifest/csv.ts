@@ -5,13 +5,29 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse } from 'csv-parse';
+import { Parser } from 'csv-parse';
 import type { ManifestRow } from '../types.js';
 import { ManifestError } from './errors.js';
 import { detectDelimiter, parseSepLine, resolveDelimiterOption } from './delimiter.js';
 import { resolveHeader, type ResolvedHeader } from './header.js';
 import { MAX_RECORD_CHARS } from './limits.js';
 
+
+/**
+ * csv-parse's parser, each record paired with the line it ends on, read from the parser's live line
+ * counter the moment the record is produced (the records wait in the stream's buffer before the
+ * loop sees them). Cheaper than csv-parse's `info`/`on_record`, which build two info objects per record.
+ */
+class LineTaggingParser extends Parser {
+  /** End line of the last record produced (ahead of the consumer). */
+  lastEndLine = 0;
+
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    if (record === null) return super.push(null, encoding);
+    this.lastEndLine = this.info.lines;
+    return super.push({ cells: record as string[], endLine: this.lastEndLine }, encoding);
+  }
+}
 
 /** Options of {@link readCsvRows}. */
 export interface CsvOptions {
@@ -30,7 +46,8 @@ export interface CsvHead {
   headerLine: number;
 }
 
-interface Prefix {
+/** The text before the first data row. */
+export interface Prefix {
   /** Text to parse: everything read so far, with a `sep=` line blanked (its line break kept). */
   text: string;
   sep?: string;
@@ -40,7 +57,7 @@ interface Prefix {
 }
 
 /** Reads pieces until the header line is complete (or the text ends). */
-async function readPrefix(file: string, pieces: AsyncIterator<string>): Promise<Prefix> {
+export async function readPrefix(file: string, pieces: AsyncIterator<string>): Promise<Prefix> {
   let text = '';
   let pos = 0; // start of the line being examined
   let lineNumber = 1;
@@ -109,6 +126,21 @@ function csvErrorToManifestError(file: string, err: unknown, lastEndLine: number
 }
 
 /**
+ * The delimiter: the option, else the `sep=` line, else detected from the header line.
+ * @throws ManifestError for a bad option or an ambiguous header line.
+ */
+export function chooseDelimiter(
+  file: string,
+  prefix: Prefix & { headerLine: string },
+  options: CsvOptions,
+): Pick<CsvHead, 'delimiter' | 'delimiterSource'> {
+  if (options.delimiter !== undefined) return { delimiter: resolveDelimiterOption(file, options.delimiter), delimiterSource: 'option' };
+  if (prefix.sep !== undefined) return { delimiter: resolveDelimiterOption(file, prefix.sep), delimiterSource: 'sep-line' };
+  const found = detectDelimiter(file, prefix.headerLine, prefix.headerLineNumber, options.fallbackDelimiter);
+  return { delimiter: found.delimiter, delimiterSource: found.source };
+}
+
+/**
  * Streams the data rows of a CSV manifest. Calls `onHead` once, after the header is checked and
  * before the first row. Blank lines and rows whose cells are all empty are skipped (not rows).
  * A row with more fields than the header (beyond extra empty trailing cells) or fewer gets `error`.
@@ -122,40 +154,21 @@ export async function* readCsvRows(
   options: CsvOptions,
   onHead: (head: CsvHead) => void = () => {},
 ): AsyncGenerator<ManifestRow, void, undefined> {
-  let parser: ReturnType<typeof parse> | undefined;
+  let parser: Parser | undefined;
   try {
     const prefix = await readPrefix(file, pieces);
     if (prefix.headerLine === undefined) {
       throw new ManifestError(file, 'the file is empty: expected a header line such as "id,extensionAttribute1"', { line: 1 });
     }
-    let delimiter: string;
-    let delimiterSource: CsvHead['delimiterSource'];
-    if (options.delimiter !== undefined) {
-      delimiter = resolveDelimiterOption(file, options.delimiter);
-      delimiterSource = 'option';
-    } else if (prefix.sep !== undefined) {
-      delimiter = resolveDelimiterOption(file, prefix.sep);
-      delimiterSource = 'sep-line';
-    } else {
-      const found = detectDelimiter(file, prefix.headerLine, prefix.headerLineNumber, options.fallbackDelimiter);
-      delimiter = found.delimiter;
-      delimiterSource = found.source;
-    }
+    const { delimiter, delimiterSource } = chooseDelimiter(file, prefix as Prefix & { headerLine: string }, options);
 
-    let parsedEndLine = 0; // end line of the last record csv-parse produced (ahead of the loop below)
-    const csv = parse({
+    const csv = new LineTaggingParser({
       delimiter,
       record_delimiter: '\n',
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,
       max_record_size: MAX_RECORD_CHARS,
-      // Pair each record with the line it ends on, read from the parser's live counters at the
-      // moment the record is produced (cheaper than csv-parse's `info: true` snapshots).
-      on_record: ((record: string[]) => {
-        parsedEndLine = csv.info.lines;
-        return { cells: record, endLine: parsedEndLine };
-      }) as unknown as (record: string[]) => string[],
     });
     parser = csv;
     async function* source(): AsyncGenerator<string, void, undefined> {
@@ -201,7 +214,7 @@ export async function* readCsvRows(
         yield { row, line: startLine, fields, columns, ...(error !== undefined ? { error } : {}) };
       }
     } catch (err) {
-      throw csvErrorToManifestError(file, err, parsedEndLine);
+      throw csvErrorToManifestError(file, err, csv.lastEndLine);
     }
     if (header === undefined) {
       throw new ManifestError(file, 'the file is empty: expected a header line such as "id,extensionAttribute1"', { line: 1 });

@@ -3,11 +3,14 @@
  * checked, rows counted, file hashed.
  */
 import { createHash } from 'node:crypto';
+import { extname } from 'node:path';
 import type { KeyType } from '../types.js';
 import { KEY_COLUMNS } from './columns.js';
 import { manifestFormat } from './format.js';
 import { openPass } from './rows.js';
 import type { CsvHead } from './csv.js';
+import { countCsvRows } from './csv-count.js';
+import { openText } from './decode.js';
 import type { ManifestInfo, ManifestOptions } from './types.js';
 
 /** Whether a JSON row names this key (a non-null, non-empty value). */
@@ -30,6 +33,10 @@ function hasKey(fields: Record<string, unknown>, key: KeyType): boolean {
  */
 export async function inspectManifest(path: string, options: ManifestOptions = {}): Promise<ManifestInfo> {
   const format = manifestFormat(path, options.format);
+  if (format === 'csv') {
+    const counted = await inspectCsvByCounting(path, options);
+    if (counted) return counted;
+  }
   const hash = createHash('sha256');
   let bytes = 0;
   let head: CsvHead | undefined;
@@ -59,23 +66,7 @@ export async function inspectManifest(path: string, options: ManifestOptions = {
     }
   }
 
-  if (format === 'csv') {
-    const h = head!;
-    return {
-      path,
-      format,
-      encoding: pass.encoding,
-      bom: pass.bom,
-      delimiter: h.delimiter,
-      delimiterSource: h.delimiterSource,
-      columns: h.header.columns.filter((c) => !c.ignored).map((c) => c.written),
-      keyType: h.header.keyType,
-      keyTypes: [h.header.keyType],
-      rowCount,
-      sha256: hash.digest('hex'),
-      bytes,
-    };
-  }
+  if (format === 'csv') return csvInfo(path, pass, head!, rowCount, hash.digest('hex'), bytes);
   const keys = [...keyTypes];
   return {
     path,
@@ -87,6 +78,62 @@ export async function inspectManifest(path: string, options: ManifestOptions = {
     keyTypes: keys,
     rowCount,
     sha256: hash.digest('hex'),
+    bytes,
+  };
+}
+
+/**
+ * The CSV first pass by counting rows instead of parsing them ({@link countCsvRows}); `undefined`
+ * when the file needs the full parse (which then reads it again from the start).
+ */
+async function inspectCsvByCounting(path: string, options: ManifestOptions): Promise<ManifestInfo | undefined> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let head: CsvHead | undefined;
+  const text = await openText(path, {
+    ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
+    onBytes: (chunk) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    },
+  });
+  const rowCount = await countCsvRows(
+    path,
+    text.pieces,
+    {
+      ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
+      ...(options.allowMdmProperties !== undefined ? { allowMdmProperties: options.allowMdmProperties } : {}),
+      fallbackDelimiter: extname(path).toLowerCase() === '.tsv' ? '\t' : ',',
+    },
+    (h) => {
+      head = h;
+    },
+  );
+  if (rowCount === undefined || !head) return undefined;
+  return csvInfo(path, text, head, rowCount, hash.digest('hex'), bytes);
+}
+
+/** A CSV manifest's description, from either way of making the first pass. */
+function csvInfo(
+  path: string,
+  text: { encoding: ManifestInfo['encoding']; bom: boolean },
+  head: CsvHead,
+  rowCount: number,
+  sha256: string,
+  bytes: number,
+): ManifestInfo {
+  return {
+    path,
+    format: 'csv',
+    encoding: text.encoding,
+    bom: text.bom,
+    delimiter: head.delimiter,
+    delimiterSource: head.delimiterSource,
+    columns: head.header.columns.filter((c) => !c.ignored).map((c) => c.written),
+    keyType: head.header.keyType,
+    keyTypes: [head.header.keyType],
+    rowCount,
+    sha256,
     bytes,
   };
 }

@@ -41,6 +41,19 @@ function formatOf(path: string, options: Pick<ResultsFileOptions, 'format'>): Re
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
+const NEEDS_QUOTES = /[",\r\n]/;
+/** A cell that needs neither the Excel guard nor quotes (most cells): written as is. */
+const PLAIN_CELL = /^(?![=+\-@\t\r])[^",\r\n]*$/;
+
+/**
+ * One CSV cell as csv-stringify writes it by default (RFC 4180): quoted, with quotes doubled, when it
+ * holds a comma, a quote or a line break; else as is. Written here because csv-stringify's sync API
+ * sets up its options on every call, which at a line per row costs more than all the rest of the line.
+ */
+function csvCell(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
 /**
  * Makes a cell safe to open in Excel: a value that starts with `=`, `+`, `-`, `@`, tab or CR would be
  * read as a formula, so it gets a leading apostrophe (Excel shows the text as written).
@@ -190,8 +203,7 @@ export class ResultsFile {
   }
 
   #csvLine(r: RowResult): string {
-    const values = this.#values(r).map((v) => (typeof v === 'string' ? neutraliseCell(v) : v));
-    return stringify([values]);
+    return this.#values(r).map((v) => (typeof v !== 'string' ? String(v) : PLAIN_CELL.test(v) ? v : csvCell(neutraliseCell(v)))).join(',') + '\n';
   }
 
   #jsonLine(r: RowResult): string {

@@ -87,6 +87,11 @@ export class SharedBudget implements PacingBudget {
     return this.#o.burst - this.#reserve;
   }
 
+  /** The configured refill of the whole shared budget, writes per second. */
+  get refillPerSecond(): number {
+    return this.#o.refillPerSecond;
+  }
+
   get rateFactor(): number {
     return this.#rateFactor;
   }

@@ -7,13 +7,17 @@ export interface Keyed {
  * The rows waiting to be sent. Rows for the same device are never in flight together and go in the
  * order they were pushed (a later row for a device waits until the earlier one is final), so
  * `allowDuplicates` applies them in manifest order. Retries wait out their delay before they are
- * ready again; a retry never leaves the queue before its time (no early retries).
+ * ready again; a retry never leaves the queue before its time (no early retries). Once its time has
+ * come a retry goes ahead of new rows: after a 429 the writes Graph frees up are the throttled
+ * rows' (the throttled requests are first in line for them), and a row's retries stay close together.
  *
  * `onReady` is called whenever items become ready, so the dispatcher can pump.
  */
 export class WorkQueue<T extends Keyed> {
   #ready: T[] = [];
   #head = 0;
+  /** Retries whose delay has passed: taken before {@link #ready}. */
+  #retries: T[] = [];
   readonly #parked = new Map<string, T[]>();
   readonly #active = new Set<string>();
   readonly #timers = new Map<T, NodeJS.Timeout>();
@@ -28,7 +32,7 @@ export class WorkQueue<T extends Keyed> {
 
   /** Items ready to send now. */
   get readyCount(): number {
-    return this.#ready.length - this.#head;
+    return this.#retries.length + this.#ready.length - this.#head;
   }
 
   /** Items waiting for a retry delay. */
@@ -49,23 +53,24 @@ export class WorkQueue<T extends Keyed> {
     this.#toReady(item);
   }
 
-  /** Puts an item that was taken back, ready after `delayMs` (ms; 0 = at once). */
+  /** Puts an item that was taken back, ready after `delayMs` (ms; 0 = at once), ahead of new items. */
   retryLater(item: T, delayMs: number): void {
     if (delayMs <= 0) {
-      this.#toReady(item);
+      this.#toRetry(item);
       return;
     }
     const timer = setTimeout(() => {
       this.#timers.delete(item);
-      this.#toReady(item);
+      this.#toRetry(item);
     }, delayMs);
     this.#timers.set(item, timer);
   }
 
-  /** Takes up to `max` ready items, oldest first. */
+  /** Takes up to `max` ready items: retries whose time has come first, then new items, oldest first. */
   take(max: number): T[] {
-    const end = Math.min(this.#ready.length, this.#head + max);
-    const out = this.#ready.slice(this.#head, end);
+    const out = this.#retries.length > max ? this.#retries.splice(0, max) : this.#retries.splice(0);
+    const end = Math.min(this.#ready.length, this.#head + max - out.length);
+    for (let i = this.#head; i < end; i++) out.push(this.#ready[i]!);
     this.#head = end;
     if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
       this.#ready = this.#ready.slice(this.#head);
@@ -92,7 +97,7 @@ export class WorkQueue<T extends Keyed> {
    * interrupt; they count as completed.
    */
   drain(): T[] {
-    const out: T[] = this.#ready.slice(this.#head);
+    const out: T[] = [...this.#retries.splice(0), ...this.#ready.slice(this.#head)];
     this.#ready = [];
     this.#head = 0;
     for (const [item, timer] of this.#timers) {
@@ -109,6 +114,11 @@ export class WorkQueue<T extends Keyed> {
 
   #toReady(item: T): void {
     this.#ready.push(item);
+    this.onReady();
+  }
+
+  #toRetry(item: T): void {
+    this.#retries.push(item);
     this.onReady();
   }
 }

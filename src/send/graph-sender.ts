@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenManager } from '../auth/token-source.js';
 import { buildBatchBody, parseBatchResponse, type BatchItem } from '../graph/batch.js';
 import { parseGraphError, redactSecrets } from '../graph/errors.js';
-import { getHeader } from '../graph/headers.js';
+import { getHeader, type HeaderBag } from '../graph/headers.js';
 import { parseRetryAfterMs, parseThrottleLimitPercentage } from '../graph/retry-after.js';
 import { isSuccess } from '../graph/retry.js';
 import { batchUrl, versionRoot, type ApiVersion } from '../graph/urls.js';
@@ -44,7 +44,11 @@ export interface ExchangeInfo {
   token: string;
   /** Outer HTTP status; undefined on a network error. */
   outerStatus?: number;
-  /** `x-ms-throttle-limit-percentage` (0.8–1.8) when Graph sent it. */
+  /**
+   * `x-ms-throttle-limit-percentage` (0.8–1.8) when Graph sent it: of a `$batch`, the highest among
+   * the outer and the inner responses (the writes are counted per inner request, so the usage Graph
+   * reports after the batch's last write is the highest).
+   */
   throttleLimitPercentage?: number;
 }
 
@@ -144,6 +148,10 @@ export class GraphSender {
       return { outcomes, info };
     }
     const outerRequestId = getHeader(res.headers, 'request-id');
+    for (const inner of parsed.byId.values()) {
+      const pct = parseThrottleLimitPercentage(getHeader(inner.headers, 'x-ms-throttle-limit-percentage'));
+      if (pct !== undefined && !(pct <= (info.throttleLimitPercentage ?? -1))) info.throttleLimitPercentage = pct;
+    }
     for (const item of batchItems) {
       const inner = parsed.byId.get(item.id);
       if (!inner) {
@@ -181,7 +189,7 @@ export class GraphSender {
     };
   }
 
-  #outcomeOf(status: number, body: unknown, headers: Headers | Record<string, string>): ItemOutcome {
+  #outcomeOf(status: number, body: unknown, headers: HeaderBag): ItemOutcome {
     const requestId = getHeader(headers, 'request-id');
     if (status >= 200 && status < 300) return { status, requestId };
     const err = parseGraphError(status, body, headers);

@@ -1,3 +1,6 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+
 /** One HTTP request as graph-bulk sends it. */
 export interface HttpRequest {
   method: 'GET' | 'PATCH' | 'POST';
@@ -5,64 +8,103 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** JSON-serialisable body; sent with `Content-Type: application/json`. */
   body?: unknown;
-  /** Abort after this many ms; reported as a `timeout` network error. */
+  /** Abort after this many ms (connection, request and the whole answer); reported as a `timeout` network error. */
   timeoutMs: number;
   /** Aborting it abandons the request (the run is stopping); reported as an `other` network error. */
   signal?: AbortSignal;
 }
 
+/** Response headers: lower-case names, as Node's HTTP client hands them over. */
+export type ResponseHeaders = IncomingHttpHeaders;
+
 /** What came back: a response, or a network failure with no response. */
 export type HttpResult =
-  | { ok: true; status: number; headers: Headers; text: string; json: unknown }
+  | { ok: true; status: number; headers: ResponseHeaders; text: string; json: unknown }
   | { ok: false; networkError: 'timeout' | 'reset' | 'refused' | 'other'; message: string };
 
+/** Keep-alive connection pools, one per scheme (idle connections do not keep the process alive). */
+const AGENTS = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
 /**
- * Sends one request with Node's fetch (keep-alive pooled connections) and reads the whole body.
- * Never throws for network trouble: a timeout, a dropped connection or a refused connection comes
- * back as `{ok: false, networkError}` so the retry policy can decide. The body is parsed as JSON
- * when it is JSON, else `json` is undefined and `text` holds it.
+ * Sends one request with Node's own `http`/`https` client over keep-alive pooled connections and
+ * reads the whole body. (Not `fetch`: at hundreds of requests a second its WHATWG streams and abort
+ * signals cost about four times the CPU per request.) Never throws for network trouble: a timeout,
+ * a dropped connection or a refused connection comes back as `{ok: false, networkError}` so the
+ * retry policy can decide. The body is parsed as JSON when it is JSON, else `json` is undefined and
+ * `text` holds it.
  */
-export async function sendHttp(req: HttpRequest): Promise<HttpResult> {
-  const headers: Record<string, string> = { ...req.headers };
-  let body: string | undefined;
-  if (req.body !== undefined) {
-    body = JSON.stringify(req.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  // One controller per request: the timeout, or the run abandoning what is in flight.
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), req.timeoutMs);
-  const abandon = () => controller.abort();
-  req.signal?.addEventListener('abort', abandon, { once: true });
-  try {
-    if (req.signal?.aborted) abandon();
-    const res = await fetch(req.url, { method: req.method, headers, body, signal: controller.signal });
-    const text = await res.text();
-    let json: unknown;
-    if (text.length > 0 && /json/i.test(res.headers.get('content-type') ?? '')) {
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
+export function sendHttp(req: HttpRequest): Promise<HttpResult> {
+  return new Promise<HttpResult>((resolve) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (result: HttpResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      finish({ ok: false, networkError: 'other', message: 'network error: invalid URL' });
+      return;
     }
-    return { ok: true, status: res.status, headers: res.headers, text, json };
-  } catch (err) {
-    if (req.signal?.aborted) return { ok: false, networkError: 'other', message: 'request abandoned: the run is stopping' };
-    return { ok: false, ...classifyNetworkError(err) };
-  } finally {
-    clearTimeout(timer);
-    req.signal?.removeEventListener('abort', abandon);
-  }
+    const headers: Record<string, string> = { ...req.headers };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    const client = url.protocol === 'https:' ? https : http;
+    const agent = url.protocol === 'https:' ? AGENTS['https:'] : AGENTS['http:'];
+    const request = client.request(url, { method: req.method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', (err) => finish({ ok: false, ...classifyNetworkError(err) }));
+      res.on('aborted', () => finish({ ok: false, networkError: 'reset', message: 'connection dropped before a response' }));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        if (text.length > 0 && /json/i.test(res.headers['content-type'] ?? '')) {
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+        }
+        finish({ ok: true, status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    timer = setTimeout(() => {
+      finish({ ok: false, networkError: 'timeout', message: 'request timed out' });
+      request.destroy();
+    }, req.timeoutMs);
+    // The run abandoning what is in flight (drain timeout after a stop).
+    const abandon = () => {
+      finish({ ok: false, networkError: 'other', message: 'request abandoned: the run is stopping' });
+      request.destroy();
+    };
+    req.signal?.addEventListener('abort', abandon, { once: true });
+    request.on('close', () => req.signal?.removeEventListener('abort', abandon));
+    request.on('error', (err) => finish({ ok: false, ...classifyNetworkError(err) }));
+    if (req.signal?.aborted) abandon();
+    else request.end(body);
+  });
 }
 
-/** Maps a fetch failure to the retry policy's network error kinds. Messages carry no secrets. */
+/** Maps an HTTP client failure (Node's socket errors, or fetch's with the cause attached) to the
+ * retry policy's network error kinds. Messages carry no secrets. */
 export function classifyNetworkError(err: unknown): { networkError: 'timeout' | 'reset' | 'refused' | 'other'; message: string } {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
     return { networkError: 'timeout', message: 'request timed out' };
   }
-  const code = e?.cause?.code ?? '';
+  const code = e?.code ?? e?.cause?.code ?? '';
   if (code === 'ECONNREFUSED') return { networkError: 'refused', message: 'connection refused' };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
     return { networkError: 'reset', message: 'connection dropped before a response' };

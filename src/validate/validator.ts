@@ -32,6 +32,11 @@ export interface ValidatorOptions {
   allowMdmProperties?: boolean;
   /** Cell text that clears an extension attribute (sends `null`); case-insensitive. Default `#clear`. */
   clearToken?: string;
+  /**
+   * Rows the manifest holds (`ManifestInfo.rowCount`), if known: the duplicate table is sized for
+   * them at once instead of doubling as it fills (a doubling briefly holds the old and the new table).
+   */
+  expectedRows?: number;
 }
 
 /** What a validator returns for a row. */
@@ -198,7 +203,7 @@ export function createValidator(options: ValidatorOptions = {}): (row: ManifestR
     if (problems.length > 0) return invalid(problems);
 
     if (!options.allowDuplicates && key.keyType !== '') {
-      const table = (seen[key.keyType] ??= new GuidRowTable());
+      const table = (seen[key.keyType] ??= new GuidRowTable(Math.ceil(((options.expectedRows ?? 0) * 4) / 3) + 1));
       const first = table.firstRowOrAdd(key.key, row);
       if (first !== undefined) return invalid([`duplicate of row ${first} (same ${key.keyType} ${key.key})`]);
     }

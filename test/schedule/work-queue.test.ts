@@ -46,6 +46,24 @@ describe('WorkQueue', () => {
     }
   });
 
+  it('a retry whose time has come goes ahead of new items (the writes Graph frees after a 429 are the throttled rows\' )', () => {
+    vi.useFakeTimers();
+    try {
+      const q = new WorkQueue<{ key: string; n: number }>();
+      const a = item('a', 1);
+      q.push(a);
+      q.take(1);
+      q.retryLater(a, 100);
+      for (let n = 2; n <= 5; n++) q.push(item(`k${n}`, n));
+      expect(q.take(2).map((i) => i.n)).toEqual([2, 3]);
+      vi.advanceTimersByTime(100);
+      expect(q.readyCount).toBe(3);
+      expect(q.take(2).map((i) => i.n)).toEqual([1, 4]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('drain returns every item not in flight: ready, delayed and parked', () => {
     const q = new WorkQueue<{ key: string; n: number }>();
     const inFlight = item('a', 1);

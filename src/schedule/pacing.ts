@@ -1,0 +1,300 @@
+/**
+ * Pacing decisions: how fast the write budget refills, when every worker pauses, and how many
+ * requests are in flight — from what Graph's answers say. Pure: no clock, no timers, no I/O; the
+ * job applies the decisions to its write budget (`WriteBudget`) and pause gate (`PauseGate`).
+ *
+ * Shaped like Azure SDK core-rest-pipeline's retry strategies: small named strategies, each with one
+ * decision function, asked in order; the first that has something to say decides.
+ *
+ * Graph behaviour encoded (graph-facts.md §3; learn.microsoft.com/en-us/graph/throttling,
+ * learn.microsoft.com/en-us/graph/throttling-limits):
+ * - the write budget is a token bucket per app and tenant; 429s can come below the nominal limit;
+ * - a 429 carries `Retry-After` (seconds); the throttle is per app, so every worker pauses for it;
+ * - `x-ms-throttle-limit-percentage` is the fraction of the budget in use, sent only between 0.8
+ *   and 1.8 (1.0 = throttling starts): "slow down before you get 429s".
+ *
+ * What "slow down" means here: a client that already sends at the refill rate sits at about 1.0 by
+ * definition (its bucket is empty and every write it sends was just refilled), so the header at
+ * ~1.0 is no reason to go below the refill. What it does tell is how much budget Graph has left:
+ * `burst × (1 − percentage)` writes (negative above 1.0: a debt). When the client's bucket holds more
+ * ({@link throttleLimitPacing}) — another run of the same app spends the budget, or the burst setting
+ * is too big — it is lowered to that, so the client sends no faster than the refill (or waits out
+ * the debt). A 429 empties the bucket and pauses every worker for its
+ * Retry-After ({@link throttledPacing}); 429s that come back soon after lower the refill
+ * (multiplicative decrease), and clean answers raise it back slowly ({@link recoveryPacing}).
+ */
+
+/** What one HTTP exchange (one PATCH or one `$batch`) told us. Times are ms on one clock. */
+export interface PacingObservation {
+  /** When the request was sent, ms. */
+  sentAtMs: number;
+  /** When its answer arrived, ms. */
+  atMs: number;
+  /** PATCHes the request carried (1, or the `$batch` size). */
+  writes: number;
+  /** Writes sent after this request and before its answer was handled: taken from the client's
+   * budget already, but (mostly) not yet counted by Graph when it measured the usage it reports. */
+  writesSentSince: number;
+  /** Writes of other requests in flight when this one was sent: Graph may count them before or after it. */
+  writesInFlightBeside: number;
+  /** Of them, answered 429 (or a throttled batch's 424). */
+  throttled: number;
+  /** The longest `Retry-After` among those 429s, ms; undefined when none carried one. */
+  retryAfterMs?: number;
+  /** `x-ms-throttle-limit-percentage` of the answer (fraction of the budget in use, 0.8–1.8). */
+  throttleLimitPercentage?: number;
+}
+
+/** The pacer's memory between observations. Times in ms; −Infinity = never. */
+export interface PacingState {
+  /** Refill multiplier in [minRateFactor, 1] applied to the configured refill. */
+  rateFactor: number;
+  /** When the latest answer with a 429 arrived. Answers to requests sent before it are stale:
+   * they were sent into the same throttling episode. */
+  lastThrottledAtMs: number;
+  /** When the latest throttling episode began (its first 429 arrived). */
+  lastEpisodeAtMs: number;
+  /** When the rate last changed: the start of the next increase step. */
+  lastChangeAtMs: number;
+}
+
+/** What pacing reads of the write budget: as configured, and its level now. */
+export interface BudgetView {
+  /** Bucket size, writes. */
+  burst: number;
+  /** Configured refill, writes per second. */
+  refillPerSecond: number;
+  /** Writes available in the client's bucket now. */
+  level: number;
+}
+
+/** Tuning of the strategies. */
+export interface PacingSettings {
+  /** Refill multiplier when a throttling episode begins within `repeatWindowMs` of the previous
+   * one: rate × this. Default 0.7. */
+  decreaseFactor: number;
+  /** Episodes this close together (ms) mean the refill is too fast, not a one-off. Default 30,000. */
+  repeatWindowMs: number;
+  /** Lowest refill multiplier. Default 0.1. */
+  minRateFactor: number;
+  /** Refill multiplier regained per second of clean answers. Default 0.02 (0.7 → 1 in 15 s). */
+  increasePerSecond: number;
+  /** Clean answers raise the rate only this long after the latest 429, ms. Default 2,000. */
+  holdAfterThrottleMs: number;
+  /** Pause when a 429 carried no Retry-After, ms. Default 1,000 (the retry policy's first backoff). */
+  fallbackPauseMs: number;
+}
+
+/** Defaults of {@link PacingSettings}. */
+export const DEFAULT_PACING_SETTINGS: PacingSettings = Object.freeze({
+  decreaseFactor: 0.7,
+  repeatWindowMs: 30_000,
+  minRateFactor: 0.1,
+  increasePerSecond: 0.02,
+  holdAfterThrottleMs: 2000,
+  fallbackPauseMs: 1000,
+});
+
+/** A fresh state: full rate, never throttled. */
+export function initialPacingState(): PacingState {
+  const never = Number.NEGATIVE_INFINITY;
+  return { rateFactor: 1, lastThrottledAtMs: never, lastEpisodeAtMs: never, lastChangeAtMs: never };
+}
+
+/**
+ * A strategy's decision; every field is optional and absent means "leave as is".
+ * - `rateFactor`: the new refill multiplier;
+ * - `pauseUntilMs`: every worker waits until then (the job never shortens a pause);
+ * - `capLevel`: lower the client's bucket to at most this many writes (0 = empty it; negative = a
+ *   debt to pay back before anything goes);
+ * - `reason`: for logs and tests.
+ */
+export interface PacingDecision {
+  rateFactor?: number;
+  pauseUntilMs?: number;
+  capLevel?: number;
+  reason: string;
+}
+
+/** Everything a strategy may look at. */
+export interface PacingInput {
+  observation: PacingObservation;
+  state: PacingState;
+  /** The client's write budget; undefined when pacing is off (only pauses apply then). */
+  budget?: BudgetView;
+  /** Smoothed request latency, ms (undefined before the first answer). */
+  latencyMs?: number;
+  settings: PacingSettings;
+}
+
+/** A named pacing policy with one decision function; `undefined` = no opinion, ask the next. */
+export interface PacingStrategy {
+  readonly name: string;
+  decide(input: PacingInput): PacingDecision | undefined;
+}
+
+/**
+ * 429 (or a throttled batch's 424): Graph's bucket is empty. Every worker pauses until the longest
+ * Retry-After has passed (`fallbackPauseMs` without one) and the client's bucket is emptied, so it
+ * refills in step with Graph's: after the pause the client restarts at the refill rate, not with a
+ * burst. A 429 for a request sent after the previous 429 arrived begins a new episode; an episode
+ * within `repeatWindowMs` of the previous one means the refill is faster than Graph's (a one-off
+ * 429 is not: Graph throttles below its limits now and then), so the refill is lowered by
+ * `decreaseFactor`.
+ */
+export const throttledPacing: PacingStrategy = Object.freeze({
+  name: 'throttled',
+  decide({ observation: o, state, settings }: PacingInput): PacingDecision | undefined {
+    if (o.throttled <= 0) return undefined;
+    const waitMs = o.retryAfterMs ?? settings.fallbackPauseMs;
+    const decision: PacingDecision = {
+      pauseUntilMs: o.atMs + waitMs,
+      capLevel: 0,
+      reason: `${o.throttled} of ${o.writes} writes throttled (429): every worker pauses ${waitMs} ms`,
+    };
+    const newEpisode = o.sentAtMs >= state.lastThrottledAtMs;
+    if (newEpisode && o.atMs - state.lastEpisodeAtMs <= settings.repeatWindowMs) {
+      decision.rateFactor = Math.max(settings.minRateFactor, state.rateFactor * settings.decreaseFactor);
+      decision.reason += `; throttled again within ${settings.repeatWindowMs / 1000} s: refill × ${decision.rateFactor.toFixed(2)}`;
+    }
+    return decision;
+  },
+});
+
+/**
+ * `x-ms-throttle-limit-percentage` ≥ 0.8: Graph had `burst × (1 − percentage)` writes left when it
+ * counted the request (a debt above 1.0). The client's comparable figure is its budget's level plus
+ * the writes sent since that request (taken from the client's budget already, not yet counted by
+ * Graph). When the client's figure is higher by more than a band — 1 % of the burst (the header's two
+ * decimals round to ±0.5 %) plus the writes that were in flight beside the request (Graph may have
+ * counted them before or after it) — the client's budget is lowered to Graph's figure plus the band:
+ * another run of the same app spends the budget, the burst setting is too big, or Graph began
+ * counting later than the client did. The client then sends no faster than the refill, or waits out
+ * a debt. A budget lower than Graph's figure is left alone: it refills anyway, and raising it on a
+ * figure this noisy could overspend.
+ * Stale answers (sent before the latest 429 arrived) are ignored: the debt they report is the
+ * throttled writes', which the 429's emptied bucket and pause already account for.
+ */
+export const throttleLimitPacing: PacingStrategy = Object.freeze({
+  name: 'throttleLimit',
+  decide({ observation: o, state, budget }: PacingInput): PacingDecision | undefined {
+    const pct = o.throttleLimitPercentage;
+    if (!budget || pct === undefined || !(pct >= 0.8) || o.sentAtMs < state.lastThrottledAtMs) return undefined;
+    // Rounded to a thousandth of a write: the header has two decimals, the float product does not.
+    const graphLevel = Math.round(budget.burst * (1 - pct) * 1000) / 1000;
+    const ours = budget.level + o.writesSentSince;
+    const band = budget.burst * 0.01 + o.writesInFlightBeside;
+    if (ours <= graphLevel + band) return undefined;
+    const level = Math.floor(graphLevel + band - o.writesSentSince);
+    return {
+      capLevel: level,
+      reason: `Graph reports ${Math.round(pct * 100)} % of the write budget in use (${Math.floor(graphLevel)} writes left, ours ${Math.floor(ours)}): ours lowered to ${level}`,
+    };
+  },
+});
+
+/**
+ * Clean answers (no 429, usage ≤ 100 %) after the refill was lowered: it climbs back by
+ * `increasePerSecond` per second since the last change, starting `holdAfterThrottleMs` after the
+ * latest 429, up to the configured rate.
+ */
+export const recoveryPacing: PacingStrategy = Object.freeze({
+  name: 'recovery',
+  decide({ observation: o, state, settings }: PacingInput): PacingDecision | undefined {
+    if (state.rateFactor >= 1 || o.throttled > 0) return undefined;
+    if ((o.throttleLimitPercentage ?? 0) > 1) return undefined;
+    const from = Math.max(state.lastChangeAtMs, state.lastThrottledAtMs + settings.holdAfterThrottleMs);
+    if (o.atMs <= from) return undefined;
+    const rateFactor = Math.min(1, state.rateFactor + (settings.increasePerSecond * (o.atMs - from)) / 1000);
+    return { rateFactor, reason: `clean answers: refill × ${rateFactor.toFixed(2)}` };
+  },
+});
+
+/** The default chain: {@link throttledPacing}, {@link throttleLimitPacing}, {@link recoveryPacing}. */
+export function defaultPacingStrategies(): PacingStrategy[] {
+  return [throttledPacing, throttleLimitPacing, recoveryPacing];
+}
+
+/**
+ * Asks the strategies in order (each sees the state as it was before this observation); the first
+ * with an opinion decides. Returns that decision (or undefined), the deciding strategy's name, and
+ * the state to keep (when the latest 429 and episode came, and the rate when the decision changed it).
+ */
+export function decidePacing(
+  input: Omit<PacingInput, 'settings'> & { settings?: PacingSettings },
+  strategies: readonly PacingStrategy[] = defaultPacingStrategies(),
+): { decision?: PacingDecision; strategy?: string; state: PacingState } {
+  const full: PacingInput = { ...input, settings: input.settings ?? DEFAULT_PACING_SETTINGS };
+  const o = input.observation;
+  const state = { ...input.state };
+  if (o.throttled > 0) {
+    if (o.sentAtMs >= state.lastThrottledAtMs) state.lastEpisodeAtMs = o.atMs;
+    state.lastThrottledAtMs = Math.max(state.lastThrottledAtMs, o.atMs);
+  }
+  for (const strategy of strategies) {
+    const decision = strategy.decide(full);
+    if (!decision) continue;
+    if (decision.rateFactor !== undefined && decision.rateFactor !== state.rateFactor) {
+      state.rateFactor = decision.rateFactor;
+      state.lastChangeAtMs = o.atMs;
+    }
+    return { decision, strategy: strategy.name, state };
+  }
+  return { state };
+}
+
+/** Weight of a new latency sample in the moving average. */
+export const LATENCY_SMOOTHING = 0.2;
+
+/**
+ * Exponentially weighted moving average of request latency, ms: the first sample as is, then
+ * `prev + 0.2 × (sample − prev)`.
+ */
+export function smoothLatencyMs(prev: number | undefined, sampleMs: number): number {
+  if (!Number.isFinite(sampleMs) || sampleMs < 0) return prev ?? 0;
+  return prev === undefined ? sampleMs : prev + LATENCY_SMOOTHING * (sampleMs - prev);
+}
+
+/** The `concurrency: "auto"` cap: most requests in flight when the user names no number. */
+export const AUTO_CONCURRENCY_CAP = 32;
+/**
+ * `concurrency: "auto"` without a write budget: there is no rate to aim at, so a fixed, moderate
+ * number in flight (graph-bulk's earlier default), which a run that discovers Graph's budget through
+ * 429s pays for in 429s.
+ */
+export const AUTO_UNPACED_CONCURRENCY = 8;
+/** In-flight headroom over Little's law (latency varies; the bucket, not the worker count, sets the pace). */
+export const IN_FLIGHT_HEADROOM = 1.5;
+/** The budget's level above zero is to be spent within about this long, seconds (the burst). */
+export const BURST_SPEND_S = 1;
+
+/**
+ * How many requests to keep in flight, by Little's law: in flight = rate × latency. The rate aimed
+ * at is the refill (× its factor) plus the budget's current level spread over {@link BURST_SPEND_S}
+ * (so a full bucket is spent at once, and an empty one is not run ahead of); in requests per second
+ * that is divided by the writes per request. With {@link IN_FLIGHT_HEADROOM} and one spare:
+ *
+ *     n = ceil(((refill × factor + max(0, level) / 1 s) × latencyMs / 1000 / writesPerRequest) × 1.5) + 1
+ *
+ * clamped to [1, cap]. E.g. Graph's 20 writes/s at 300 ms, one PATCH per request: 10 in flight; in
+ * `$batch` of 20: 2. Without a budget (pacing off) or before any latency is known: `cap`, resp. 1.
+ *
+ * @param a.refillPerSecond configured refill, writes/s; undefined = no budget.
+ * @param a.latencyMs smoothed request latency, ms; undefined = none measured yet.
+ * @param a.cap most requests in flight (the `concurrency` option).
+ */
+export function inFlightTarget(a: {
+  refillPerSecond?: number;
+  rateFactor: number;
+  level: number;
+  latencyMs?: number;
+  writesPerRequest: number;
+  cap: number;
+}): number {
+  const cap = Math.max(1, Math.floor(a.cap));
+  if (a.refillPerSecond === undefined) return cap;
+  if (a.latencyMs === undefined) return 1;
+  const writesPerS = a.refillPerSecond * a.rateFactor + Math.max(0, a.level) / BURST_SPEND_S;
+  const requests = (writesPerS * a.latencyMs) / 1000 / Math.max(1, a.writesPerRequest);
+  return Math.min(cap, Math.max(1, Math.ceil(requests * IN_FLIGHT_HEADROOM) + 1));
+}
