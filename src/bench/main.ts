@@ -101,7 +101,7 @@ async function throttled(out: BenchRow[]): Promise<void> {
   const rows = sizes.throttled;
   const manifest = join(dir, 'throttled.csv');
   const floorS = (rows - THROTTLED_BUDGET.burst) / THROTTLED_BUDGET.refillPerSecond;
-  const budgetFlags = ['--write-burst', String(THROTTLED_BUDGET.burst), '--write-refill', String(THROTTLED_BUDGET.refillPerSecond)];
+  const budgetFlags = ['--write-burst', String(THROTTLED_BUDGET.burst), '--write-refill', String(THROTTLED_BUDGET.refillPerSecond), '--no-read-budget'];
   const all: Array<[string, string, (emu: EmulatorHandle) => Promise<ProcessRun>]> = [
     ['batch', CONTENDER.batch, (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', ...budgetFlags], emu.token)],
     ['single', CONTENDER.single, (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'single', ...budgetFlags], emu.token)],
@@ -152,7 +152,7 @@ async function unthrottled(out: BenchRow[]): Promise<void> {
   const manifest = join(dir, 'unthrottled.csv');
   let first = true;
   const contenders: Array<[string, (emu: EmulatorHandle) => Promise<ProcessRun>]> = [
-    [CONTENDER.batch, (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', '--no-write-budget'], emu.token)],
+    [CONTENDER.batch, (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', '--no-write-budget', '--no-read-budget'], emu.token)],
     [CONTENDER.sdkSingle, (emu) => peer('sdk-single', { manifest, url: emu.url, token: emu.token })],
   ];
   for (const [name, run] of contenders) {
@@ -194,7 +194,7 @@ async function scale(out: BenchRow[]): Promise<void> {
       checkExit('dry run', dry);
       out.push({ scenario: 'scale', contender: CONTENDER.dryRun, rows, wallS: dry.wallS, rowsPerS: rows / dry.wallS, ...usage(dry, rows) });
       log(`scale: ${CONTENDER.batch}`);
-      const batch = await graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', '--no-write-budget'], emu.token);
+      const batch = await graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', '--no-write-budget', '--no-read-budget'], emu.token);
       checkExit('batch', batch);
       const { updated } = await emu.report();
       out.push({ scenario: 'scale', contender: CONTENDER.batch, rows, wallS: batch.wallS, rowsPerS: rows / batch.wallS, notUpdated: rows - updated, ...usage(batch, rows) });
@@ -216,6 +216,7 @@ const notes = [
   `Emulator in its own process on loopback, a fresh one per contender. Every contender is its own process; wall = spawn to exit.`,
   `graph-bulk runs as the CLI (node dist/cli/main.js run …); in "throttled" its write budget is set to the emulator's`,
   `(--write-burst ${THROTTLED_BUDGET.burst} --write-refill ${THROTTLED_BUDGET.refillPerSecond}), as a user sets their tenant's; concurrency is the default (auto).`,
+  `graph-bulk reads each device before writing it (its default, read-first); the emulator puts no budget on reads, so neither does graph-bulk (--no-read-budget).`,
   `throttled: burst ${THROTTLED_BUDGET.burst}, refill ${THROTTLED_BUDGET.refillPerSecond} writes/s, ${THROTTLED_LATENCY_MS} ms latency; T* = (rows − burst) / refill.`,
   `unthrottled and scale: no write budget anywhere, 0 ms latency. CPU and peak RSS are the contender process's own (getrusage).`,
 ];
