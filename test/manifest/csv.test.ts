@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ManifestError, inspectManifest, readManifest } from '../../src/manifest/index.js';
+import { inspectManifest, readManifest } from '../../src/manifest/index.js';
 import { isInvalid } from '../../src/validate/index.js';
-import { readAll, rejection, tempDir, validateAll } from './helpers.js';
+import { manifestError, readAll, tempDir, validateAll } from './helpers.js';
 
 const G1 = 'db5b5fab-8f4d-4e27-9da1-494c73cf256d';
 const G2 = '309d6b79-965e-4a32-9ae4-45508201e2bd';
@@ -14,12 +14,6 @@ const G3 = '2fa91425-cb00-4853-9d2c-67eda13ffe79';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-
-async function manifestError(promise: Promise<unknown>): Promise<ManifestError> {
-  const err = await rejection(promise);
-  expect(err).toBeInstanceOf(ManifestError);
-  return err as ManifestError;
-}
 
 describe('encodings', () => {
   it('reads UTF-16 LE with BOM, tab-delimited (Excel "Unicode Text")', async () => {

@@ -1,15 +1,14 @@
 /** Shared helpers of the manifest and validation tests: case-file paths, temp files, full runs. */
+import { expect } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { inspectManifest, readManifest, type ManifestInfo, type ManifestOptions } from '../../src/manifest/index.js';
+import { ManifestError, inspectManifest, readManifest, type ManifestInfo, type ManifestOptions } from '../../src/manifest/index.js';
 import { createValidator, type ValidationResult, type ValidatorOptions } from '../../src/validate/index.js';
 import { casesDir } from '../helpers/paths.js';
 import type { ManifestRow } from '../../src/types.js';
 
-/** The repository root (two levels above this file). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { repoRoot } from '../helpers/paths.js';
 
 /** A case file of /work/shared/cases, found relative to the repository. */
 export function casePath(name: string): string {
@@ -59,4 +58,11 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   throw new Error('expected a rejection');
+}
+
+/** Awaits a promise that must reject with a ManifestError, and returns that error. */
+export async function manifestError(promise: Promise<unknown>): Promise<ManifestError> {
+  const err = await rejection(promise);
+  expect(err).toBeInstanceOf(ManifestError);
+  return err as ManifestError;
 }

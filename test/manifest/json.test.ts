@@ -2,23 +2,17 @@
  * JSON array and JSON Lines manifests.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { ManifestError, inspectManifest } from '../../src/manifest/index.js';
+import { inspectManifest } from '../../src/manifest/index.js';
 import { jsonArrayElements } from '../../src/manifest/json-array.js';
 import { findDuplicateKey } from '../../src/manifest/json-row.js';
 import { isInvalid } from '../../src/validate/index.js';
-import { readAll, rejection, tempDir, validateAll } from './helpers.js';
+import { manifestError, readAll, tempDir, validateAll } from './helpers.js';
 
 const G1 = 'db5b5fab-8f4d-4e27-9da1-494c73cf256d';
 const G2 = '309d6b79-965e-4a32-9ae4-45508201e2bd';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-
-async function manifestError(promise: Promise<unknown>): Promise<ManifestError> {
-  const err = await rejection(promise);
-  expect(err).toBeInstanceOf(ManifestError);
-  return err as ManifestError;
-}
 
 async function elements(pieces: string[]): Promise<{ text: string; line: number; index: number }[]> {
   async function* gen(): AsyncGenerator<string> {
