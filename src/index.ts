@@ -15,4 +15,14 @@ export { signInTokenSource, type CredentialSettings } from './auth/credentials.j
 export { SignInError } from './auth/sign-in-error.js';
 export { ManifestError } from './manifest/index.js';
 export { OUTCOMES } from './types.js';
-export type { DeviceState, DeviceUpdate, DevicePatchBody, InvalidRow, KeyType, ManifestRow, Outcome, PropertyValue, RowResult } from './types.js';
+export type {
+  DeviceState,
+  DeviceUpdate,
+  DevicePatchBody,
+  InvalidRow,
+  KeyType,
+  ManifestRow,
+  Outcome,
+  PropertyValue,
+  RowResult,
+} from './types.js';

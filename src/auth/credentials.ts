@@ -64,7 +64,9 @@ export function resolveSignInSettings(settings: CredentialSettings): ResolvedSig
     url = undefined;
   }
   if (!url || url.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '')) {
-    throw new JobError(`authority host ${authorityHost} must be an https URL such as https://login.microsoftonline.us (Entra sign-in is https only; no path)`);
+    throw new JobError(
+      `authority host ${authorityHost} must be an https URL such as https://login.microsoftonline.us (Entra sign-in is https only; no path)`,
+    );
   }
   try {
     checkAuthorityHost(authorityHost, { allowHost: settings.allowUnknownHost === true });
@@ -84,7 +86,7 @@ export function resolveSignInSettings(settings: CredentialSettings): ResolvedSig
  * Builds the @azure/identity credential for `settings.auth`. Secrets (client secret, certificate
  * password) come only from the environment (`AZURE_CLIENT_SECRET`, `AZURE_CLIENT_CERTIFICATE_PASSWORD`),
  * never from flags that would land in shell history or `ps`.
- * Source: learn.microsoft.com/javascript/api/@azure/identity; graph-facts.md §4.
+ * Source: learn.microsoft.com/javascript/api/@azure/identity; docs/graph-behaviour.md §4.
  * @throws {JobError} (exit 3) naming the missing variable when a required setting is absent,
  *   or when the authority host is not https, or is neither a Microsoft Entra host nor loopback
  *   without `allowUnknownHost` (the secret would be sent there; see `checkAuthorityHost`).

@@ -36,12 +36,36 @@ export class SignInError extends Error {
 
 /** What to check, per AADSTS number. */
 const ADVICE: ReadonlyArray<[RegExp, (c: SignInContext) => string]> = [
-  [/^(7000215|7000222|7000216)$/, (c) => `AZURE_CLIENT_SECRET must be the current secret's Value (not its Secret ID) of app ${c.clientId ?? 'AZURE_CLIENT_ID'}, not expired (Certificates & secrets)`],
-  [/^700016$/, (c) => `AZURE_CLIENT_ID (${c.clientId ?? 'unset'}) must be an app registered in tenant ${c.tenantId ?? 'AZURE_TENANT_ID'}; check both ids and the cloud (--cloud / --authority-host)`],
-  [/^(90002|90023)$/, (c) => `AZURE_TENANT_ID (${c.tenantId ?? 'unset'}) must be your directory (tenant) id, and --cloud / --authority-host (${c.authorityHost}) the cloud it lives in`],
-  [/^(700027|50027|7000274)$/, () => 'the certificate in AZURE_CLIENT_CERTIFICATE_PATH must be registered on the app (Certificates & secrets, the public part) and not expired; the PEM file must hold the certificate and its private key'],
-  [/^700024$/, () => "the client assertion or federated token is outside its validity time: check this machine's clock, and that AZURE_FEDERATED_TOKEN_FILE is a fresh projected token"],
-  [/^(70021|700211|700212|700213|7002137|7002138)$/, () => 'the app (or user-assigned identity) needs a federated identity credential whose issuer, subject (system:serviceaccount:<namespace>:<service account>) and audience (api://AzureADTokenExchange) match the token in AZURE_FEDERATED_TOKEN_FILE'],
+  [
+    /^(7000215|7000222|7000216)$/,
+    (c) =>
+      `AZURE_CLIENT_SECRET must be the current secret's Value (not its Secret ID) of app ${c.clientId ?? 'AZURE_CLIENT_ID'}, not expired (Certificates & secrets)`,
+  ],
+  [
+    /^700016$/,
+    (c) =>
+      `AZURE_CLIENT_ID (${c.clientId ?? 'unset'}) must be an app registered in tenant ${c.tenantId ?? 'AZURE_TENANT_ID'}; check both ids and the cloud (--cloud / --authority-host)`,
+  ],
+  [
+    /^(90002|90023)$/,
+    (c) =>
+      `AZURE_TENANT_ID (${c.tenantId ?? 'unset'}) must be your directory (tenant) id, and --cloud / --authority-host (${c.authorityHost}) the cloud it lives in`,
+  ],
+  [
+    /^(700027|50027|7000274)$/,
+    () =>
+      'the certificate in AZURE_CLIENT_CERTIFICATE_PATH must be registered on the app (Certificates & secrets, the public part) and not expired; the PEM file must hold the certificate and its private key',
+  ],
+  [
+    /^700024$/,
+    () =>
+      "the client assertion or federated token is outside its validity time: check this machine's clock, and that AZURE_FEDERATED_TOKEN_FILE is a fresh projected token",
+  ],
+  [
+    /^(70021|700211|700212|700213|7002137|7002138)$/,
+    () =>
+      'the app (or user-assigned identity) needs a federated identity credential whose issuer, subject (system:serviceaccount:<namespace>:<service account>) and audience (api://AzureADTokenExchange) match the token in AZURE_FEDERATED_TOKEN_FILE',
+  ],
   [/^(1002012|500011|70011)$/, () => 'the token scope is {Graph root}/.default: check --graph-url and --cloud'],
   [/^(7000112|7000113)$/, () => 'the app is disabled in the tenant: ask an administrator to enable it (Enterprise applications)'],
   [/^65001$/, () => 'grant admin consent for the application permission Device.ReadWrite.All'],
@@ -52,8 +76,10 @@ function kindAdvice(c: SignInContext, text: string): string {
   if (/managedidentity|managed identity|IDENTITY_ENDPOINT|IMDS/i.test(text) || c.auth === 'managed-identity') {
     return 'run where a managed identity is assigned (Azure VM, App Service, Container Apps, Functions); for a user-assigned identity set AZURE_CLIENT_ID to its client id; give it the Graph application permission Device.ReadWrite.All';
   }
-  if (c.auth === 'workload-identity') return 'AZURE_FEDERATED_TOKEN_FILE must be readable (the projected service-account token), AZURE_CLIENT_ID and AZURE_TENANT_ID set (the workload identity webhook injects all three)';
-  if (c.auth === 'client-certificate') return 'AZURE_CLIENT_CERTIFICATE_PATH must be a PEM file with the certificate and its private key (AZURE_CLIENT_CERTIFICATE_PASSWORD if the key is encrypted)';
+  if (c.auth === 'workload-identity')
+    return 'AZURE_FEDERATED_TOKEN_FILE must be readable (the projected service-account token), AZURE_CLIENT_ID and AZURE_TENANT_ID set (the workload identity webhook injects all three)';
+  if (c.auth === 'client-certificate')
+    return 'AZURE_CLIENT_CERTIFICATE_PATH must be a PEM file with the certificate and its private key (AZURE_CLIENT_CERTIFICATE_PASSWORD if the key is encrypted)';
   if (c.auth === 'azure-cli') return 'run `az login` (for a tenant: `az login --tenant <id>`) as the user this job runs as';
   if (c.auth === 'default' || c.auth === 'environment') {
     return 'set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE), or run where a managed identity is assigned; choose one with --auth';

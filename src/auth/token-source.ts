@@ -4,7 +4,7 @@ import { rememberSecret } from '../graph/errors.js';
 /**
  * Where bearer tokens come from. `getToken` is called for every request (or `$batch`) so that runs
  * longer than a token's life keep working; credentials cache and refresh on their own
- * (graph-facts.md §4). `forceRefresh` asks for a token other than the cached one, after Graph
+ * (docs/graph-behaviour.md §4). `forceRefresh` asks for a token other than the cached one, after Graph
  * rejected `rejectedToken` with 401 `InvalidAuthenticationToken`.
  */
 export interface TokenSource {

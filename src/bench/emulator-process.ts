@@ -43,7 +43,10 @@ async function writeManifest(path: string, ids: readonly string[], attribute: st
   const out = createWriteStream(path);
   out.write(`id,${attribute}\n`);
   for (let i = 0; i < ids.length; i += MANIFEST_CHUNK_ROWS) {
-    const chunk = ids.slice(i, i + MANIFEST_CHUNK_ROWS).map((id) => `${id},${value}\n`).join('');
+    const chunk = ids
+      .slice(i, i + MANIFEST_CHUNK_ROWS)
+      .map((id) => `${id},${value}\n`)
+      .join('');
     if (!out.write(chunk)) await once(out, 'drain');
   }
   out.end();

@@ -55,7 +55,11 @@ const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
 /** Runs the graph-bulk CLI as its own process. */
 function graphBulk(args: string[], token?: string): Promise<ProcessRun> {
   const results = join(dir, `results-${probeSeq}.csv`);
-  return runProbed([ENTRY.cli, 'run', '--results', results, '--no-progress', '--log-format', 'json', ...args], token ? { GRAPH_ACCESS_TOKEN: token } : {}, probeFile());
+  return runProbed(
+    [ENTRY.cli, 'run', '--results', results, '--no-progress', '--log-format', 'json', ...args],
+    token ? { GRAPH_ACCESS_TOKEN: token } : {},
+    probeFile(),
+  );
 }
 
 function peer(name: string, args: { manifest: string; url?: string; token?: string }): Promise<ProcessRun> {
@@ -101,10 +105,24 @@ async function throttled(out: BenchRow[]): Promise<void> {
   const rows = sizes.throttled;
   const manifest = join(dir, 'throttled.csv');
   const floorS = (rows - THROTTLED_BUDGET.burst) / THROTTLED_BUDGET.refillPerSecond;
-  const budgetFlags = ['--write-burst', String(THROTTLED_BUDGET.burst), '--write-refill', String(THROTTLED_BUDGET.refillPerSecond), '--no-read-budget'];
+  const budgetFlags = [
+    '--write-burst',
+    String(THROTTLED_BUDGET.burst),
+    '--write-refill',
+    String(THROTTLED_BUDGET.refillPerSecond),
+    '--no-read-budget',
+  ];
   const all: Array<[string, string, (emu: EmulatorHandle) => Promise<ProcessRun>]> = [
-    ['batch', CONTENDER.batch, (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', ...budgetFlags], emu.token)],
-    ['single', CONTENDER.single, (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'single', ...budgetFlags], emu.token)],
+    [
+      'batch',
+      CONTENDER.batch,
+      (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', ...budgetFlags], emu.token),
+    ],
+    [
+      'single',
+      CONTENDER.single,
+      (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'single', ...budgetFlags], emu.token),
+    ],
     ['foreach', CONTENDER.foreach, (emu) => peer('foreach', { manifest, url: emu.url, token: emu.token })],
     ['sdk-single', CONTENDER.sdkSingle, (emu) => peer('sdk-single', { manifest, url: emu.url, token: emu.token })],
     ['sdk-batch', CONTENDER.sdkBatch, (emu) => peer('sdk-batch', { manifest, url: emu.url, token: emu.token })],
@@ -152,18 +170,38 @@ async function unthrottled(out: BenchRow[]): Promise<void> {
   const manifest = join(dir, 'unthrottled.csv');
   let first = true;
   const contenders: Array<[string, (emu: EmulatorHandle) => Promise<ProcessRun>]> = [
-    [CONTENDER.batch, (emu) => graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', '--no-write-budget', '--no-read-budget'], emu.token)],
+    [
+      CONTENDER.batch,
+      (emu) =>
+        graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', '--no-write-budget', '--no-read-budget'], emu.token),
+    ],
     [CONTENDER.sdkSingle, (emu) => peer('sdk-single', { manifest, url: emu.url, token: emu.token })],
   ];
   for (const [name, run] of contenders) {
     log(`unthrottled: ${name} (${rows.toLocaleString('en-US')} rows)`);
     const row = await withEmulator(
-      { count: rows, writeBudget: false, latencyMs: 0, manifestPath: first ? manifest : undefined, manifestRows: rows, attribute: ATTRIBUTE, value: VALUE },
+      {
+        count: rows,
+        writeBudget: false,
+        latencyMs: 0,
+        manifestPath: first ? manifest : undefined,
+        manifestRows: rows,
+        attribute: ATTRIBUTE,
+        value: VALUE,
+      },
       async (emu) => {
         const r = await run(emu);
         checkExit(name, r);
         const { updated } = await emu.report();
-        return { scenario: 'unthrottled', contender: name, rows, wallS: r.wallS, rowsPerS: rows / r.wallS, notUpdated: rows - updated, ...usage(r, rows) } satisfies BenchRow;
+        return {
+          scenario: 'unthrottled',
+          contender: name,
+          rows,
+          wallS: r.wallS,
+          rowsPerS: rows / r.wallS,
+          notUpdated: rows - updated,
+          ...usage(r, rows),
+        } satisfies BenchRow;
       },
     );
     first = false;
@@ -173,7 +211,14 @@ async function unthrottled(out: BenchRow[]): Promise<void> {
   log(`unthrottled: ${CONTENDER.dryRun} (${rows.toLocaleString('en-US')} rows)`);
   const dry = await graphBulk(['--manifest', manifest, '--dry-run']);
   checkExit('dry run', dry);
-  out.push({ scenario: 'unthrottled', contender: CONTENDER.dryRun, rows, wallS: dry.wallS, rowsPerS: rows / dry.wallS, ...usage(dry, rows) });
+  out.push({
+    scenario: 'unthrottled',
+    contender: CONTENDER.dryRun,
+    rows,
+    wallS: dry.wallS,
+    rowsPerS: rows / dry.wallS,
+    ...usage(dry, rows),
+  });
 }
 
 async function scale(out: BenchRow[]): Promise<void> {
@@ -188,16 +233,34 @@ async function scale(out: BenchRow[]): Promise<void> {
       checkExit('csv-parse', csv);
       const parsed = peerReport(csv)?.rows;
       if (parsed !== rows) log(`csv-parse counted ${parsed} rows, expected ${rows}`);
-      out.push({ scenario: 'scale', contender: CONTENDER.csvParse, rows, wallS: csv.wallS, rowsPerS: rows / csv.wallS, ...usage(csv, rows) });
+      out.push({
+        scenario: 'scale',
+        contender: CONTENDER.csvParse,
+        rows,
+        wallS: csv.wallS,
+        rowsPerS: rows / csv.wallS,
+        ...usage(csv, rows),
+      });
       log(`scale: ${CONTENDER.dryRun}`);
       const dry = await graphBulk(['--manifest', manifest, '--dry-run']);
       checkExit('dry run', dry);
       out.push({ scenario: 'scale', contender: CONTENDER.dryRun, rows, wallS: dry.wallS, rowsPerS: rows / dry.wallS, ...usage(dry, rows) });
       log(`scale: ${CONTENDER.batch}`);
-      const batch = await graphBulk(['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', '--no-write-budget', '--no-read-budget'], emu.token);
+      const batch = await graphBulk(
+        ['--manifest', manifest, '--graph-url', emu.url, '--mode', 'batch', '--no-write-budget', '--no-read-budget'],
+        emu.token,
+      );
       checkExit('batch', batch);
       const { updated } = await emu.report();
-      out.push({ scenario: 'scale', contender: CONTENDER.batch, rows, wallS: batch.wallS, rowsPerS: rows / batch.wallS, notUpdated: rows - updated, ...usage(batch, rows) });
+      out.push({
+        scenario: 'scale',
+        contender: CONTENDER.batch,
+        rows,
+        wallS: batch.wallS,
+        rowsPerS: rows / batch.wallS,
+        notUpdated: rows - updated,
+        ...usage(batch, rows),
+      });
     },
   );
 }
@@ -220,4 +283,6 @@ const notes = [
   `throttled: burst ${THROTTLED_BUDGET.burst}, refill ${THROTTLED_BUDGET.refillPerSecond} writes/s, ${THROTTLED_LATENCY_MS} ms latency; T* = (rows − burst) / refill.`,
   `unthrottled and scale: no write budget anywhere, 0 ms latency. CPU and peak RSS are the contender process's own (getrusage).`,
 ];
-process.stdout.write(`\n${renderTable(rows)}\n\n${notes.map((n) => `  ${n}`).join('\n')}\n\nTargets (issue #4):\n${renderTargets(checkTargets(rows))}\n\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+process.stdout.write(
+  `\n${renderTable(rows)}\n\n${notes.map((n) => `  ${n}`).join('\n')}\n\nTargets (issue #4):\n${renderTargets(checkTargets(rows))}\n\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+);

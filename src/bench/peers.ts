@@ -98,7 +98,10 @@ function sdkClient(args: PeerArgs): Client {
   let next: Middleware | undefined;
   chain[0] = {
     execute: async (context: Context) => {
-      context.options = { ...context.options, headers: { ...(context.options?.headers as Record<string, string>), Authorization: `Bearer ${args.token}` } };
+      context.options = {
+        ...context.options,
+        headers: { ...(context.options?.headers as Record<string, string>), Authorization: `Bearer ${args.token}` },
+      };
       await next!.execute(context);
     },
     setNext: (m: Middleware) => void (next = m),

@@ -38,7 +38,10 @@ interface Row {
 
 function runGraphBulk(args: string[], token: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, GRAPH_ACCESS_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, GRAPH_ACCESS_TOKEN: token },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', fail);
@@ -59,7 +62,9 @@ async function redisUrl(): Promise<{ url: string; child?: ChildProcess }> {
   const given = process.env.REDIS_URL || process.env.GRAPH_BULK_TEST_REDIS_URL;
   if (given) return { url: given };
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   await new Promise((r) => setTimeout(r, 300));
   return { url: `redis://127.0.0.1:${port}`, child };
 }
@@ -75,9 +80,22 @@ async function benchRun(name: string, redis: string | undefined, sharded: boolea
       Array.from({ length: PROCESSES }, (_, i) =>
         runGraphBulk(
           [
-            'run', '--manifest', sharded ? paths[0]! : paths[i]!, '--results', `${dir}/results/`, '--name', `p${i + 1}`,
-            '--graph-url', emu.url, '--write-burst', String(BURST), '--write-refill', String(REFILL), '--no-progress',
-            ...(redis ? ['--redis', redis] : []), ...(sharded ? ['--shard', `${i + 1}/${PROCESSES}`] : []),
+            'run',
+            '--manifest',
+            sharded ? paths[0]! : paths[i]!,
+            '--results',
+            `${dir}/results/`,
+            '--name',
+            `p${i + 1}`,
+            '--graph-url',
+            emu.url,
+            '--write-burst',
+            String(BURST),
+            '--write-refill',
+            String(REFILL),
+            '--no-progress',
+            ...(redis ? ['--redis', redis] : []),
+            ...(sharded ? ['--shard', `${i + 1}/${PROCESSES}`] : []),
           ],
           emu.token,
         ),
@@ -109,7 +127,17 @@ try {
   rows.push(await benchRun('separate budgets (no --redis)', undefined, false));
   rows.push(await benchRun('--redis (one shared budget)', url, false));
   rows.push(await benchRun(`--redis --shard i/${PROCESSES} (one manifest)`, url, true));
-  const header = ['run', 'exit codes', 'writes seen', '429s', '429 / 100 writes after burst', 'max writes in 1 s', 'first→last write', 'vs floor', 'wall'];
+  const header = [
+    'run',
+    'exit codes',
+    'writes seen',
+    '429s',
+    '429 / 100 writes after burst',
+    'max writes in 1 s',
+    'first→last write',
+    'vs floor',
+    'wall',
+  ];
   const table = rows.map((r) => {
     const f = r.figures;
     return [

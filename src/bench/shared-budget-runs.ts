@@ -24,7 +24,11 @@ export interface BudgetFigures {
 
 /** Computes {@link BudgetFigures} from the emulator's log. */
 export function budgetFigures(emu: Emulator): BudgetFigures {
-  const times = emu.requests().filter((r) => r.method === 'PATCH').map((r) => r.at).sort((a, b) => a - b);
+  const times = emu
+    .requests()
+    .filter((r) => r.method === 'PATCH')
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
   const first = times[0] ?? 0;
   let maxPerSecond = 0;
   for (let i = 0, j = 0; i < times.length; i++) {

@@ -35,7 +35,20 @@ const int = (v: number | undefined): string => (v === undefined ? '–' : Math.r
 
 /** Renders the rows as one Markdown table. */
 export function renderTable(rows: readonly BenchRow[]): string {
-  const header = ['scenario', 'contender', 'rows', 'wall s', 'T* s', 'T*/wall', 'rows/s', '429s per 100 writes', 'early retries', 'rows not updated', 'CPU s per 10k rows', 'peak RSS MB'];
+  const header = [
+    'scenario',
+    'contender',
+    'rows',
+    'wall s',
+    'T* s',
+    'T*/wall',
+    'rows/s',
+    '429s per 100 writes',
+    'early retries',
+    'rows not updated',
+    'CPU s per 10k rows',
+    'peak RSS MB',
+  ];
   const lines = rows.map((r) => [
     r.scenario,
     r.contender,
@@ -84,7 +97,10 @@ export function checkTargets(rows: readonly BenchRow[]): TargetCheck[] {
   const find = (scenario: string, contender: string) => rows.find((r) => r.scenario === scenario && r.contender === contender);
   const throttled = rows.filter((r) => r.scenario === 'throttled');
   const ours = throttled.filter((r) => r.contender.startsWith('graph-bulk'));
-  for (const [contender, min] of [[CONTENDER.batch, 0.95], [CONTENDER.single, 0.9]] as const) {
+  for (const [contender, min] of [
+    [CONTENDER.batch, 0.95],
+    [CONTENDER.single, 0.9],
+  ] as const) {
     const r = find('throttled', contender);
     const e = r && efficiency(r);
     if (e !== undefined) out.push({ target: `${contender}: T*/wall ≥ ${min}`, measured: e.toFixed(3), met: e >= min });
@@ -111,7 +127,11 @@ export function checkTargets(rows: readonly BenchRow[]): TargetCheck[] {
   const ub = find('unthrottled', CONTENDER.batch);
   const up = find('unthrottled', CONTENDER.sdkSingle);
   if (ub?.rowsPerS !== undefined && up?.rowsPerS !== undefined) {
-    out.push({ target: 'graph-bulk faster than the SDK (unthrottled)', measured: `${int(ub.rowsPerS)} vs ${int(up.rowsPerS)} rows/s`, met: ub.rowsPerS > up.rowsPerS });
+    out.push({
+      target: 'graph-bulk faster than the SDK (unthrottled)',
+      measured: `${int(ub.rowsPerS)} vs ${int(up.rowsPerS)} rows/s`,
+      met: ub.rowsPerS > up.rowsPerS,
+    });
   }
   const scale = rows.filter((r) => r.scenario === 'scale');
   const largest = Math.max(0, ...scale.map((r) => r.rows));
@@ -124,14 +144,23 @@ export function checkTargets(rows: readonly BenchRow[]): TargetCheck[] {
   for (const contender of [CONTENDER.dryRun, CONTENDER.batch]) {
     const big = scale.find((r) => r.rows === largest && r.contender === contender);
     if (big?.peakRssMb === undefined) continue;
-    if (largest >= 1_000_000) out.push({ target: `${contender}: peak RSS ≤ 200 MB at ${int(largest)} rows`, measured: `${int(big.peakRssMb)} MB`, met: big.peakRssMb <= 200 });
+    if (largest >= 1_000_000)
+      out.push({
+        target: `${contender}: peak RSS ≤ 200 MB at ${int(largest)} rows`,
+        measured: `${int(big.peakRssMb)} MB`,
+        met: big.peakRssMb <= 200,
+      });
     const small = [...rows]
       .filter((r) => r.contender === contender && r.rows < largest && r.peakRssMb !== undefined)
       .sort((a, b) => a.rows - b.rows)
       .at(-1);
     if (small?.peakRssMb) {
       const ratio = big.peakRssMb / small.peakRssMb;
-      out.push({ target: `${contender}: peak RSS at ${int(largest)} rows ≤ 1.5× that at ${int(small.rows)}`, measured: `${ratio.toFixed(2)}×`, met: ratio <= 1.5 });
+      out.push({
+        target: `${contender}: peak RSS at ${int(largest)} rows ≤ 1.5× that at ${int(small.rows)}`,
+        measured: `${ratio.toFixed(2)}×`,
+        met: ratio <= 1.5,
+      });
     }
   }
   return out;

@@ -33,8 +33,12 @@ export async function mergeResultsCommand(args: MergeArgs, out: (text: string) =
     const manifest = args.manifest ? await readManifestRefs(resolve(args.manifest)) : undefined;
     outcome = mergeResults(tables, manifest);
     if (outcome.mismatched.length) {
-      const m = outcome.mismatched.slice(0, 5).map((x) => `row ${x.row} in ${x.file} is for ${x.key || '(no key)'}, the manifest's row ${x.row} for ${x.manifestKey}`);
-      out(`graph-bulk merge-results: these results are not from manifest ${args.manifest}: ${m.join('; ')}${outcome.mismatched.length > 5 ? `; … (${outcome.mismatched.length} rows)` : ''}. Nothing written.\n`);
+      const m = outcome.mismatched
+        .slice(0, 5)
+        .map((x) => `row ${x.row} in ${x.file} is for ${x.key || '(no key)'}, the manifest's row ${x.row} for ${x.manifestKey}`);
+      out(
+        `graph-bulk merge-results: these results are not from manifest ${args.manifest}: ${m.join('; ')}${outcome.mismatched.length > 5 ? `; … (${outcome.mismatched.length} rows)` : ''}. Nothing written.\n`,
+      );
       return ExitCode.NothingSent;
     }
     writeMergedResults(resolve(args.output), outcome.columns, outcome.lines);
@@ -48,19 +52,31 @@ export async function mergeResultsCommand(args: MergeArgs, out: (text: string) =
   const counts: Record<string, number> = {};
   for (const line of outcome.lines) counts[line.outcome ?? ''] = (counts[line.outcome ?? ''] ?? 0) + 1;
   const lines = [
-    `graph-bulk merge-results: ${args.files.length} file(s) → ${args.output}: ${outcome.lines.length} lines for ${outcome.rowCount} rows (${Object.entries(counts).map(([o, n]) => `${o} ${n}`).join(', ') || 'none'})`,
+    `graph-bulk merge-results: ${args.files.length} file(s) → ${args.output}: ${outcome.lines.length} lines for ${outcome.rowCount} rows (${
+      Object.entries(counts)
+        .map(([o, n]) => `${o} ${n}`)
+        .join(', ') || 'none'
+    })`,
   ];
   if (outcome.missing.length) {
     lines.push(
       `  missing: ${outcome.missing.length} row(s) have no line in any file: ${formatRows(outcome.missing)}` +
-        (args.manifest ? ' (written as skipped: run the merged file again as a manifest to finish them)' : ' (give --manifest to know every row, and to fill them in as skipped)'),
+        (args.manifest
+          ? ' (written as skipped: run the merged file again as a manifest to finish them)'
+          : ' (give --manifest to know every row, and to fill them in as skipped)'),
     );
   }
   if (outcome.duplicates.length) {
-    const list = outcome.duplicates.slice(0, 10).map((d) => `${d.row} (${d.files.join(', ')})`).join('; ');
-    lines.push(`  duplicated: ${outcome.duplicates.length} row(s) have several lines; the latest (finishedAt) was kept: ${list}${outcome.duplicates.length > 10 ? '; …' : ''}`);
+    const list = outcome.duplicates
+      .slice(0, 10)
+      .map((d) => `${d.row} (${d.files.join(', ')})`)
+      .join('; ');
+    lines.push(
+      `  duplicated: ${outcome.duplicates.length} row(s) have several lines; the latest (finishedAt) was kept: ${list}${outcome.duplicates.length > 10 ? '; …' : ''}`,
+    );
   }
-  if (!args.manifest) lines.push(`  rows counted up to the highest row seen (${outcome.rowCount}); rows after it cannot be checked without --manifest`);
+  if (!args.manifest)
+    lines.push(`  rows counted up to the highest row seen (${outcome.rowCount}); rows after it cannot be checked without --manifest`);
   out(lines.join('\n') + '\n');
   return outcome.missing.length || outcome.duplicates.length ? ExitCode.RowErrors : ExitCode.Ok;
 }
@@ -72,8 +88,17 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
   builder: (y: Argv) =>
     y
       .positional('files', { type: 'string', array: true, describe: 'Results files of the shards (.csv or .jsonl)' })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'Merged results file to create (.csv or .jsonl); never overwritten' })
-      .option('manifest', { alias: 'm', type: 'string', describe: 'The manifest the shards ran: checks every row is there and belongs to it' }) as unknown as Argv<MergeArgs>,
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        demandOption: true,
+        describe: 'Merged results file to create (.csv or .jsonl); never overwritten',
+      })
+      .option('manifest', {
+        alias: 'm',
+        type: 'string',
+        describe: 'The manifest the shards ran: checks every row is there and belongs to it',
+      }) as unknown as Argv<MergeArgs>,
   handler: async (args) => {
     process.exitCode = await mergeResultsCommand(args, (text) => process.stderr.write(text));
   },

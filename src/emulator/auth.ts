@@ -1,5 +1,5 @@
 /**
- * Bearer-token acceptance for the emulator (graph-facts.md §4: 401 `InvalidAuthenticationToken`,
+ * Bearer-token acceptance for the emulator (docs/graph-behaviour.md §4: 401 `InvalidAuthenticationToken`,
  * "Lifetime validation failed, the token is expired." when a token outlives its lifetime).
  * Pure bookkeeping: the clock is passed in (ms since the epoch).
  */

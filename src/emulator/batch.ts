@@ -1,5 +1,5 @@
 /**
- * JSON batching envelope rules (graph-facts.md §2), pure: parsing and whole-batch validation.
+ * JSON batching envelope rules (docs/graph-behaviour.md §2), pure: parsing and whole-batch validation.
  * Inner requests are then executed one by one by the batch handler.
  */
 import { GraphErrors, type GraphErrorSpec } from './errors.js';
@@ -28,8 +28,7 @@ export interface BatchInnerRequest {
   dependsOn: string[];
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Case-insensitive header lookup. */
 export function headerValue(headers: Record<string, string>, name: string): string | undefined {

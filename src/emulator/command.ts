@@ -3,7 +3,15 @@
  * and the bearer token it accepts (and, with `--entra`, the sign-in variables for its local Entra).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_APP_ID, DEFAULT_ENTRA_TOKEN_LIFETIME_MS, DEFAULT_FEDERATED_SUBJECT, DEFAULT_MANAGED_IDENTITY_CLIENT_ID, startEmulator, type Emulator, type EmulatorOptions } from './index.js';
+import {
+  DEFAULT_APP_ID,
+  DEFAULT_ENTRA_TOKEN_LIFETIME_MS,
+  DEFAULT_FEDERATED_SUBJECT,
+  DEFAULT_MANAGED_IDENTITY_CLIENT_ID,
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+} from './index.js';
 import type { Latency } from './faults.js';
 import { generateInventory } from './inventory.js';
 
@@ -73,7 +81,10 @@ export function emulatorOptionsFromArgs(args: EmulatorArgs): EmulatorOptions {
   for (const key of ['rate503', 'rate504', 'rateDrop', 'rateSlow', 'rateInner500'] as const) {
     const v = args[key];
     if (v === undefined) continue;
-    if (!(v >= 0 && v <= 1)) throw new Error(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/(\D)(\d)/, '$1-$2')}: expected a rate between 0 and 1, got ${v}`);
+    if (!(v >= 0 && v <= 1))
+      throw new Error(
+        `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/(\D)(\d)/, '$1-$2')}: expected a rate between 0 and 1, got ${v}`,
+      );
     options[key] = v;
   }
   if (args.slowMs !== undefined) options.slowMs = args.slowMs;
@@ -84,7 +95,10 @@ export function emulatorOptionsFromArgs(args: EmulatorArgs): EmulatorOptions {
   if (args.https) options.https = true;
   if (args.revokeTokensAfterMs !== undefined) options.revokeTokensAfterMs = args.revokeTokensAfterMs;
   if (args.entra || args.entraPort !== undefined || args.clientSecret !== undefined || args.roles !== undefined) {
-    const roles = args.roles?.split(',').map((r) => r.trim()).filter(Boolean);
+    const roles = args.roles
+      ?.split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
     const clientSecret = args.clientSecret;
     options.entra = {
       ...(args.entraPort !== undefined ? { port: args.entraPort } : {}),
@@ -141,7 +155,9 @@ export async function serveEmulator(
   await io.until(emu);
   const stats = emu.stats();
   await emu.stop();
-  io.out(`graph-bulk emulator stopped after ${stats.requests.total} requests (${stats.writesApplied} writes applied, ${stats.throttled.total} throttled).\n`);
+  io.out(
+    `graph-bulk emulator stopped after ${stats.requests.total} requests (${stats.writesApplied} writes applied, ${stats.throttled.total} throttled).\n`,
+  );
   return stats;
 }
 
@@ -174,8 +190,16 @@ export const emulatorCommand: CommandModule<object, EmulatorArgs> = {
       .option('write-refill', { type: 'number', describe: 'Write budget refill in writes per second (Graph: 20)' })
       .option('throttle', { type: 'boolean', describe: 'Apply the write budget (--no-throttle disables it)', default: true })
       .option('latency-ms', { type: 'string', describe: 'Added latency per request: <ms> or <min>-<max>' })
-      .option('app-only', { type: 'boolean', describe: 'App-only caller: non-Windows devices accept only extensionAttributes', default: true })
-      .option('mdm-app', { type: 'boolean', describe: 'Caller is an approved MDM app (may set isCompliant/isManaged on Windows)', default: false })
+      .option('app-only', {
+        type: 'boolean',
+        describe: 'App-only caller: non-Windows devices accept only extensionAttributes',
+        default: true,
+      })
+      .option('mdm-app', {
+        type: 'boolean',
+        describe: 'Caller is an approved MDM app (may set isCompliant/isManaged on Windows)',
+        default: false,
+      })
       .option('rate-503', { type: 'number', describe: 'Fraction of requests answered 503' })
       .option('rate-504', { type: 'number', describe: 'Fraction of requests answered 504 (work done or not, 50/50)' })
       .option('rate-drop', { type: 'number', describe: 'Fraction of requests whose socket is destroyed unanswered' })
@@ -186,13 +210,28 @@ export const emulatorCommand: CommandModule<object, EmulatorArgs> = {
       .option('seed', { type: 'string', describe: 'Seed for the generated inventory, faults and batch order (default 1)' })
       .option('app-id', { type: 'string', describe: 'App id shown in throttle headers' })
       .option('tenant-id', { type: 'string', describe: 'Tenant id shown in throttle messages' })
-      .option('reservation-grace-ms', { type: 'number', describe: 'How long a throttled device keeps its reserved write after Retry-After (ms)' })
-      .option('https', { type: 'boolean', describe: 'Serve Graph over https (a CA is generated at start; its path is printed for NODE_EXTRA_CA_CERTS)' })
-      .option('entra', { type: 'boolean', describe: 'Also serve a local Entra ID over https: token endpoint, OpenID discovery, App Service managed identity' })
+      .option('reservation-grace-ms', {
+        type: 'number',
+        describe: 'How long a throttled device keeps its reserved write after Retry-After (ms)',
+      })
+      .option('https', {
+        type: 'boolean',
+        describe: 'Serve Graph over https (a CA is generated at start; its path is printed for NODE_EXTRA_CA_CERTS)',
+      })
+      .option('entra', {
+        type: 'boolean',
+        describe: 'Also serve a local Entra ID over https: token endpoint, OpenID discovery, App Service managed identity',
+      })
       .option('entra-port', { type: 'number', describe: 'TCP port of the local Entra (default: any free port)' })
-      .option('client-secret', { type: 'string', describe: 'Client secret of the local Entra\'s app (default: generated, printed)' })
-      .option('roles', { type: 'string', describe: 'Application permissions put in issued tokens, comma-separated (default Device.ReadWrite.All)' })
-      .option('revoke-tokens-after-ms', { type: 'number', describe: 'Graph rejects every token this many ms after issue, whatever its lifetime (early revocation)' }) as unknown as Argv<EmulatorArgs>,
+      .option('client-secret', { type: 'string', describe: "Client secret of the local Entra's app (default: generated, printed)" })
+      .option('roles', {
+        type: 'string',
+        describe: 'Application permissions put in issued tokens, comma-separated (default Device.ReadWrite.All)',
+      })
+      .option('revoke-tokens-after-ms', {
+        type: 'number',
+        describe: 'Graph rejects every token this many ms after issue, whatever its lifetime (early revocation)',
+      }) as unknown as Argv<EmulatorArgs>,
   handler: async (args) => {
     await serveEmulator(emulatorOptionsFromArgs(args), {
       out: (text) => process.stdout.write(text),

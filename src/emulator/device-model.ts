@@ -1,15 +1,12 @@
 /**
  * The Graph `device` resource as the emulator stores it, and the property tables that drive
- * PATCH validation and `$select`. Source: graph-facts.md §1 (updatable properties and who may
+ * PATCH validation and `$select`. Source: docs/graph-behaviour.md §1 (updatable properties and who may
  * change them) and learn.microsoft.com/en-us/graph/api/resources/device (property names).
  */
 import { canonicalGuid, isGuid } from './guid.js';
 
 /** `extensionAttribute1` … `extensionAttribute15`, in order. */
-export const EXTENSION_ATTRIBUTE_NAMES: readonly string[] = Array.from(
-  { length: 15 },
-  (_, i) => `extensionAttribute${i + 1}`,
-);
+export const EXTENSION_ATTRIBUTE_NAMES: readonly string[] = Array.from({ length: 15 }, (_, i) => `extensionAttribute${i + 1}`);
 
 /** The 15 on-premises extension attributes; `null` = not set. */
 export type ExtensionAttributes = Record<string, string | null>;
@@ -71,7 +68,7 @@ export const DEVICE_PROPERTIES: readonly string[] = [
   'trustType',
 ];
 
-/** Updatable properties and their JSON type (graph-facts.md §1 table). */
+/** Updatable properties and their JSON type (docs/graph-behaviour.md §1 table). */
 export const UPDATABLE_PROPERTIES: Readonly<Record<string, 'boolean' | 'string' | 'extensionAttributes'>> = {
   accountEnabled: 'boolean',
   operatingSystem: 'string',

@@ -1,6 +1,6 @@
 /**
  * Graph error bodies and the catalogue of errors the emulator answers with.
- * Shape (graph-facts.md §1 "Error body shape"):
+ * Shape (docs/graph-behaviour.md §1 "Error body shape"):
  * `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
  */
 
@@ -54,7 +54,11 @@ const err = (status: number, code: string, message: string): GraphErrorSpec => (
 export const GraphErrors = {
   /** §1: unknown object id or deviceId. */
   notFound: (key: string) =>
-    err(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`),
+    err(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+    ),
   /** A key segment that is not a GUID. */
   invalidObjectId: (value: string) => err(400, 'Request_BadRequest', `Invalid object identifier '${value}'.`),
   /** A key segment with bad syntax, e.g. `deviceId=abc` without quotes. */
@@ -65,7 +69,11 @@ export const GraphErrors = {
   methodNotAllowed: () => err(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'),
   /** Body not JSON, or Content-Type not application/json (Graph's wording). */
   unreadableJson: () =>
-    err(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'),
+    err(
+      400,
+      'BadRequest',
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+    ),
   invalidProperty: (name: string) => err(400, 'Request_BadRequest', `Invalid property '${name}'.`),
   readOnlyProperty: (name: string) => err(400, 'Request_BadRequest', `Property '${name}' is read-only and cannot be set.`),
   invalidValue: (name: string) => err(400, 'Request_BadRequest', `Invalid value specified for property '${name}' of resource 'Device'.`),
@@ -89,8 +97,7 @@ export const GraphErrors = {
   batchTooLarge: () => err(400, 'BadRequest', 'Number of requests inside batch exceeds the limit of 20.'),
   batchInvalid: (detail: string) => err(400, 'BadRequest', `Invalid batch payload format. ${detail}`.trim()),
   batchDuplicateId: (id: string) => err(400, 'BadRequest', `Request Id ${id} has to be unique in a batch.`),
-  batchMissingContentType: (id: string) =>
-    err(400, 'BadRequest', `Write request id : ${id} does not contain Content-Type header or body.`),
+  batchMissingContentType: (id: string) => err(400, 'BadRequest', `Write request id : ${id} does not contain Content-Type header or body.`),
   batchUnknownDependency: (id: string, dep: string) =>
     err(400, 'BadRequest', `Request Id ${id} depends on Request Id ${dep}, which is not an earlier request in the batch.`),
   nestedBatch: () => err(400, 'BadRequest', 'Nested batch requests are not supported.'),

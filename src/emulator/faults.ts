@@ -106,6 +106,6 @@ export function planInnerFault(prng: Prng, options: FaultOptions): 'InternalServ
   return undefined;
 }
 
-/** The HTML page of an injected 503 (graph-facts.md §1: bodies are not always JSON). */
+/** The HTML page of an injected 503 (docs/graph-behaviour.md §1: bodies are not always JSON). */
 export const SERVICE_UNAVAILABLE_HTML =
   '<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>The service is temporarily unavailable. Please try again later.</p></body></html>';

@@ -1,5 +1,5 @@
 /** GUID helpers. Graph object ids and deviceIds are GUIDs, compared case-insensitively
- * (graph-facts.md §1 "Both values are GUIDs"). */
+ * (docs/graph-behaviour.md §1 "Both values are GUIDs"). */
 
 /** `8-4-4-4-12` hex digits, any case, no braces. */
 export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

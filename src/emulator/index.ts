@@ -1,6 +1,6 @@
 /**
  * The Microsoft Graph emulator of graph-bulk: a loopback HTTP server that behaves like Graph's
- * device endpoints as described in /work/shared/reference/graph-facts.md — device PATCH/GET,
+ * device endpoints as described in docs/graph-behaviour.md — device PATCH/GET,
  * `$batch`, bearer tokens, the write throttle, Graph's error shapes — plus seeded fault injection,
  * counters and a request log for tests and benchmarks.
  *
@@ -32,15 +32,28 @@ export type { EmulatorStats, LoggedRequest } from './stats.js';
 export type { FaultOptions, Latency } from './faults.js';
 export type { BudgetOptions } from './context.js';
 export type { CallerClaims } from './entra/jwt.js';
-export type { Entra, EntraOptions, EntraRequest, AppRegistration, FederatedCredential, ManagedIdentityRegistration } from './entra/index.js';
-export { DEFAULT_ROLES, DEFAULT_FEDERATED_SUBJECT, DEFAULT_MANAGED_IDENTITY_CLIENT_ID, DEFAULT_ENTRA_TOKEN_LIFETIME_MS, TOKEN_EXCHANGE_AUDIENCE } from './entra/index.js';
+export type {
+  Entra,
+  EntraOptions,
+  EntraRequest,
+  AppRegistration,
+  FederatedCredential,
+  ManagedIdentityRegistration,
+} from './entra/index.js';
+export {
+  DEFAULT_ROLES,
+  DEFAULT_FEDERATED_SUBJECT,
+  DEFAULT_MANAGED_IDENTITY_CLIENT_ID,
+  DEFAULT_ENTRA_TOKEN_LIFETIME_MS,
+  TOKEN_EXCHANGE_AUDIENCE,
+} from './entra/index.js';
 export { generateInventory, inventoryJson, DEFAULT_INVENTORY_SEED, DEFAULT_INVENTORY_SIZE } from './inventory.js';
 
-/** Graph's documented write budget per app per tenant: 3,000 writes per 150 s (graph-facts.md §3). */
+/** Graph's documented write budget per app per tenant: 3,000 writes per 150 s (docs/graph-behaviour.md §3). */
 export const GRAPH_WRITE_BUDGET: BudgetOptions = { burst: 3000, refillPerSecond: 20 };
 /**
  * Graph's resource-unit budget per app per tenant for the smallest tenants (under 50 users): 3,500
- * units per 10 s, as a token bucket a burst of 3,500 and 350 units/s (graph-facts.md §3; 5,000 and
+ * units per 10 s, as a token bucket a burst of 3,500 and 350 units/s (docs/graph-behaviour.md §3; 5,000 and
  * 8,000 per 10 s for 50–500 and over 500 users). A GET of one device or of a page costs 1 unit
  * (learn.microsoft.com/en-us/graph/throttling-limits: base 1 for paths not listed, `$select` −1, never below 1).
  */
@@ -149,7 +162,11 @@ export interface Emulator {
 
 const monoNow = (): number => performance.now();
 
-function makeBucket(budget: BudgetOptions | false | undefined, fallback: BudgetOptions | false, settings: RuntimeSettings): TokenBucket | undefined {
+function makeBucket(
+  budget: BudgetOptions | false | undefined,
+  fallback: BudgetOptions | false,
+  settings: RuntimeSettings,
+): TokenBucket | undefined {
   const b = budget === undefined ? fallback : budget;
   if (b === false) return undefined;
   return new TokenBucket(
@@ -158,7 +175,17 @@ function makeBucket(budget: BudgetOptions | false | undefined, fallback: BudgetO
   );
 }
 
-const FAULT_KEYS = ['latencyMs', 'rate503', 'rate504', 'rateDrop', 'rateSlow', 'slowMs', 'rateInner500', 'dropClear', 'forceError'] as const;
+const FAULT_KEYS = [
+  'latencyMs',
+  'rate503',
+  'rate504',
+  'rateDrop',
+  'rateSlow',
+  'slowMs',
+  'rateInner500',
+  'dropClear',
+  'forceError',
+] as const;
 
 /**
  * Starts an emulator on loopback.
@@ -248,16 +275,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const url = `${options.https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const entra = options.entra
-    ? await startEntra(options.entra === true ? {} : options.entra, { tokens, tenantId: settings.tenantId, appId: settings.appId, graphUrl: url, host, tls: tls! }).catch(
-        (err: unknown) => {
-          server.close();
-          tls?.dispose();
-          throw err;
-        },
-      )
+    ? await startEntra(options.entra === true ? {} : options.entra, {
+        tokens,
+        tenantId: settings.tenantId,
+        appId: settings.appId,
+        graphUrl: url,
+        host,
+        tls: tls!,
+      }).catch((err: unknown) => {
+        server.close();
+        tls?.dispose();
+        throw err;
+      })
     : undefined;
 
   let stopped: Promise<void> | undefined;
@@ -279,7 +311,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests: () => ctx.log.list(),
     resetLog: () => ctx.log.clear(),
     configure: (partial) => {
-      const has = (k: keyof EmulatorConfig) => Object.prototype.hasOwnProperty.call(partial, k);
+      const has = (k: keyof EmulatorConfig) => Object.hasOwn(partial, k);
       for (const key of FAULT_KEYS) if (has(key)) Object.assign(settings, { [key]: partial[key] });
       if (partial.appOnly !== undefined) settings.appOnly = partial.appOnly;
       if (partial.mdmApp !== undefined) settings.mdmApp = partial.mdmApp;

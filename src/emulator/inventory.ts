@@ -34,7 +34,11 @@ interface OsProfile {
 
 const PROFILES: Record<Os, OsProfile> = {
   Windows: {
-    prefixes: [['WKS', 5], ['LT', 4], ['VDI', 1]],
+    prefixes: [
+      ['WKS', 5],
+      ['LT', 4],
+      ['VDI', 1],
+    ],
     versions: ['10.0.19045.5371', '10.0.19045.5608', '10.0.22631.4890', '10.0.22631.5039', '10.0.26100.3194', '10.0.26100.3476'],
     makers: [
       ['Dell Inc.', ['Latitude 5440', 'Latitude 7450', 'OptiPlex 7010']],
@@ -44,7 +48,10 @@ const PROFILES: Record<Os, OsProfile> = {
     ],
   },
   iOS: {
-    prefixes: [['IPH', 4], ['IPAD', 1]],
+    prefixes: [
+      ['IPH', 4],
+      ['IPAD', 1],
+    ],
     versions: ['17.6.1', '18.1.1', '18.3', '18.3.2', '18.4'],
     makers: [['Apple', ['iPhone 14', 'iPhone 15', 'iPhone 15 Pro', 'iPad (10th generation)']]],
   },
@@ -106,7 +113,14 @@ export function generateInventory(count: number, seed: number | string = DEFAULT
     const [manufacturer, models] = prng.pick(profile.makers);
     const model = prng.pick(models);
     const managed = os === 'Linux' ? prng.chance(0.2) : prng.chance(0.9);
-    const trustType = os === 'Windows' ? prng.weighted([['AzureAd', 6], ['ServerAd', 3], ['Workplace', 1]] as const) : 'Workplace';
+    const trustType =
+      os === 'Windows'
+        ? prng.weighted([
+            ['AzureAd', 6],
+            ['ServerAd', 3],
+            ['Workplace', 1],
+          ] as const)
+        : 'Workplace';
     const registered = isoDaysAgo(prng, 30, 1400);
     devices.push({
       id: prng.uuid(),

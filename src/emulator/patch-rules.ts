@@ -1,5 +1,5 @@
 /**
- * The rules of `PATCH /devices/{id}` (graph-facts.md §1), as pure functions:
+ * The rules of `PATCH /devices/{id}` (docs/graph-behaviour.md §1), as pure functions:
  * 1. {@link validatePatchBody}: shape and JSON types, before the device is looked up (OData
  *    deserialises the body first);
  * 2. {@link authorizePatch}: who may change what, on this device;
@@ -30,7 +30,7 @@ export interface ValidPatch {
   extensionAttributes?: Record<string, string | null>;
 }
 
-/** Who the caller is (graph-facts.md §1 permissions). */
+/** Who the caller is (docs/graph-behaviour.md §1 permissions). */
 export interface PatchPolicy {
   /** Application permission (no signed-in user): only extensionAttributes on non-Windows devices. */
   appOnly: boolean;
@@ -40,8 +40,7 @@ export interface PatchPolicy {
 
 type Decision<T> = { ok: true; value: T } | { ok: false; error: GraphErrorSpec };
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks a parsed PATCH body.

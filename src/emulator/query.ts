@@ -35,7 +35,10 @@ const canonicalProperty = new Map(DEVICE_PROPERTIES.map((p) => [p.toLowerCase(),
  * emulator does not implement them). Parameters without `$` are ignored.
  * @param list whether the target is the collection (`$top`/`$skiptoken`/`$filter` apply).
  */
-export function parseDeviceQuery(params: URLSearchParams, list: boolean): { ok: true; query: DeviceQuery } | { ok: false; error: GraphErrorSpec } {
+export function parseDeviceQuery(
+  params: URLSearchParams,
+  list: boolean,
+): { ok: true; query: DeviceQuery } | { ok: false; error: GraphErrorSpec } {
   const query: DeviceQuery = { top: DEFAULT_PAGE_SIZE, offset: 0 };
   for (const name of params.keys()) {
     const lower = name.toLowerCase();
@@ -75,7 +78,11 @@ export function parseDeviceQuery(params: URLSearchParams, list: boolean): { ok: 
     const filter = get('$filter');
     if (filter !== null) {
       const test = parseFilter(filter);
-      if (!test) return { ok: false, error: GraphErrors.unsupportedQuery(`the emulator supports only "<property> eq <literal>" filters, got "${filter}".`) };
+      if (!test)
+        return {
+          ok: false,
+          error: GraphErrors.unsupportedQuery(`the emulator supports only "<property> eq <literal>" filters, got "${filter}".`),
+        };
       query.filter = { text: filter, test };
     }
   }

@@ -2,13 +2,13 @@
  * Path parsing for the Graph routes the emulator serves. Pure.
  *
  * - `/{version}/…` with version `v1.0` or `beta` (outer requests);
- * - inside the version root (outer rest, or a `$batch` inner url, graph-facts.md §2):
+ * - inside the version root (outer rest, or a `$batch` inner url, docs/graph-behaviour.md §2):
  *   `/devices`, `/devices/{id}`, `/devices(deviceId='{deviceId}')`, `/devices('{id}')`, `/$batch`.
  */
 import { GraphErrors, type GraphErrorSpec } from './errors.js';
 import { canonicalGuid, isGuid } from './guid.js';
 
-/** How a device is addressed (graph-facts.md §1). `key` is the lower-case GUID. */
+/** How a device is addressed (docs/graph-behaviour.md §1). `key` is the lower-case GUID. */
 export interface DeviceAddress {
   keyType: 'id' | 'deviceId';
   key: string;

@@ -106,7 +106,12 @@ export function createGraphServer(
       if (method === 'GET' && rawPath === '/_emulator/requests') {
         return sendJson(res, 200, { 'Content-Type': 'application/json' }, ctx.log.list());
       }
-      return sendJson(res, 404, { 'Content-Type': 'application/json' }, { error: { code: 'NotFound', message: 'Unknown emulator admin route.' } });
+      return sendJson(
+        res,
+        404,
+        { 'Content-Type': 'application/json' },
+        { error: { code: 'NotFound', message: 'Unknown emulator admin route.' } },
+      );
     }
 
     const body = await readBody(req);
@@ -197,7 +202,9 @@ export function createGraphServer(
         return finish({ status: 503, headers, text: { contentType: 'text/html', body: SERVICE_UNAVAILABLE_HTML } });
       }
       const spec = GraphErrors.serviceUnavailable();
-      return finish(errorResult(plan.body503 === 'json-with-html-message' ? { ...spec, message: SERVICE_UNAVAILABLE_HTML } : spec, headers));
+      return finish(
+        errorResult(plan.body503 === 'json-with-html-message' ? { ...spec, message: SERVICE_UNAVAILABLE_HTML } : spec, headers),
+      );
     }
     if (body === 'too-large') return finish(errorResult(GraphErrors.payloadTooLarge()));
 

@@ -1,6 +1,6 @@
 /**
  * In-memory device directory: lookup by object id or deviceId (case-insensitive GUIDs,
- * graph-facts.md §1), stable list order, whole-object replacement on update.
+ * docs/graph-behaviour.md §1), stable list order, whole-object replacement on update.
  */
 import { readFileSync } from 'node:fs';
 import { cloneDevice, normalizeDevice, type Device } from './device-model.js';

@@ -1,6 +1,6 @@
 /**
  * Applies the token buckets to requests and renders Graph's throttling response
- * (graph-facts.md §3: 429 `TooManyRequests`, fractional `Retry-After`, `x-ms-throttle-scope`,
+ * (docs/graph-behaviour.md §3: 429 `TooManyRequests`, fractional `Retry-After`, `x-ms-throttle-scope`,
  * `x-ms-throttle-information`, `x-ms-throttle-limit-percentage` between 0.8 and 1.8).
  */
 import { errorResult, type EmulatorContext, type GraphResult } from './context.js';

@@ -2,7 +2,7 @@
  * Token-bucket throttle arithmetic with per-target reservations. Pure: no I/O, no clock — every
  * call takes `now` in milliseconds from any monotonic origin.
  *
- * Encodes graph-facts.md §3: the write budget is a token bucket (3,000 writes per 150 s =
+ * Encodes docs/graph-behaviour.md §3: the write budget is a token bucket (3,000 writes per 150 s =
  * burst 3,000, refill 20 writes/s), 429s may happen below the nominal limit, `Retry-After` is
  * fractional seconds, and `x-ms-throttle-limit-percentage` is sent between 0.8 and 1.8.
  *

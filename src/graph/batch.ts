@@ -1,14 +1,14 @@
 /**
  * JSON batching: building `POST /$batch` bodies and matching the responses back to requests.
  *
- * Encodes graph-facts.md §2. Sources: learn.microsoft.com/en-us/graph/json-batching
+ * Encodes docs/graph-behaviour.md §2. Sources: learn.microsoft.com/en-us/graph/json-batching
  * (microsoft-graph-docs-contrib concepts/json-batching.md), learn.microsoft.com/en-us/graph/throttling
  * ("Throttling and batching"), msgraph-sdk-javascript issues 1178 and 1451 (the `/v1.0/` inner url bug).
  */
 import { getHeader } from './headers.js';
 import { parseRetryAfterMs } from './retry-after.js';
 
-/** Most requests one `$batch` may carry; more and Graph rejects the whole batch with 400 (graph-facts.md §2). */
+/** Most requests one `$batch` may carry; more and Graph rejects the whole batch with 400 (docs/graph-behaviour.md §2). */
 export const MAX_BATCH_REQUESTS = 20;
 
 /**
@@ -52,7 +52,7 @@ function checkInnerUrl(url: unknown, id: string): asserts url is string {
   if (!u.startsWith('/')) bad("must start with '/'");
   if (u.startsWith('//')) bad("must not start with '//'");
   if (/^\/(?:v1\.0|beta)(?:[/?#]|$)/i.test(u)) {
-    bad("must not include the API version (Graph answers 400 \"Resource not found for the segment 'v1.0'\")");
+    bad('must not include the API version (Graph answers 400 "Resource not found for the segment \'v1.0\'")');
   }
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f]/.test(u)) bad('contains whitespace or control characters');
@@ -64,7 +64,7 @@ function checkInnerUrl(url: unknown, id: string): asserts url is string {
  * in the order given.
  *
  * Items with a `body` get `headers: { 'Content-Type': 'application/json', …item.headers }` (Graph requires
- * it when there is a body, graph-facts.md §2); a caller-supplied Content-Type (any name case) is kept if it
+ * it when there is a body, docs/graph-behaviour.md §2); a caller-supplied Content-Type (any name case) is kept if it
  * is `application/json` (parameters allowed). Header objects are copied, not shared.
  *
  * @throws BatchBuildError when: there are 0 items or more than {@link MAX_BATCH_REQUESTS}; an id is empty,
@@ -155,7 +155,7 @@ function lowerCaseHeaders(h: unknown): Record<string, string> {
 }
 
 /**
- * Match a `$batch` response to the requests sent (graph-facts.md §2: responses come back **in any order**;
+ * Match a `$batch` response to the requests sent (docs/graph-behaviour.md §2: responses come back **in any order**;
  * ids compare **case-insensitively**).
  *
  * `json` is the parsed response body (or its text, which is parsed). Returns:
@@ -203,7 +203,11 @@ export function parseBatchResponse(
     const id = String(rawId);
     const rawStatus = entry['status'];
     const status =
-      typeof rawStatus === 'number' ? rawStatus : typeof rawStatus === 'string' && /^\d{3}$/.test(rawStatus.trim()) ? Number(rawStatus) : NaN;
+      typeof rawStatus === 'number'
+        ? rawStatus
+        : typeof rawStatus === 'string' && /^\d{3}$/.test(rawStatus.trim())
+          ? Number(rawStatus)
+          : NaN;
     if (!Number.isInteger(status) || status < 100 || status > 599) {
       throw new BatchResponseError(`$batch responses[${i}] (id ${JSON.stringify(id)}) has no valid status`);
     }
@@ -221,7 +225,7 @@ export function parseBatchResponse(
 /**
  * The longest `Retry-After` (in **milliseconds**, via `parseRetryAfterMs`) among inner responses with
  * status 429, 503 or 504; `undefined` when none of them carries a parseable one. After a batch with inner
- * 429s, the failed requests are re-queued after this delay (graph-facts.md §2: "after the longest inner
+ * 429s, the failed requests are re-queued after this delay (docs/graph-behaviour.md §2: "after the longest inner
  * Retry-After"; learn.microsoft.com/en-us/graph/throttling).
  *
  * @param nowMs current time in ms since the epoch (for HTTP-date values).

@@ -1,7 +1,7 @@
 /**
  * National clouds, the Graph root a run talks to, and the token scope for it.
  *
- * Encodes graph-facts.md §4 ("Authentication" and its "National clouds" table).
+ * Encodes docs/graph-behaviour.md §4 ("Authentication" and its "National clouds" table).
  * Sources: learn.microsoft.com/en-us/graph/deployments (Graph roots per cloud),
  * learn.microsoft.com/entra/identity-platform/access-tokens (`{resource}/.default` scope).
  *
@@ -24,7 +24,7 @@ export class GraphConfigError extends Error {
 }
 
 /**
- * Graph root and Entra authority host of each cloud, exactly as in graph-facts.md §4's table
+ * Graph root and Entra authority host of each cloud, exactly as in docs/graph-behaviour.md §4's table
  * (source: learn.microsoft.com/en-us/graph/deployments). Both are origins: https, no trailing slash.
  *
  * - `global`: https://graph.microsoft.com, https://login.microsoftonline.com
@@ -32,29 +32,28 @@ export class GraphConfigError extends Error {
  * - `usgov-dod` (US Gov L5, DoD): https://dod-graph.microsoft.us, https://login.microsoftonline.us
  * - `china` (21Vianet): https://microsoftgraph.chinacloudapi.cn, https://login.chinacloudapi.cn
  */
-export const CLOUDS: Readonly<Record<Cloud, Readonly<{ graphRoot: string; authorityHost: string }>>> =
-  Object.freeze({
-    global: Object.freeze({
-      graphRoot: 'https://graph.microsoft.com',
-      authorityHost: 'https://login.microsoftonline.com',
-    }),
-    usgov: Object.freeze({
-      graphRoot: 'https://graph.microsoft.us',
-      authorityHost: 'https://login.microsoftonline.us',
-    }),
-    'usgov-dod': Object.freeze({
-      graphRoot: 'https://dod-graph.microsoft.us',
-      authorityHost: 'https://login.microsoftonline.us',
-    }),
-    china: Object.freeze({
-      graphRoot: 'https://microsoftgraph.chinacloudapi.cn',
-      authorityHost: 'https://login.chinacloudapi.cn',
-    }),
-  });
+export const CLOUDS: Readonly<Record<Cloud, Readonly<{ graphRoot: string; authorityHost: string }>>> = Object.freeze({
+  global: Object.freeze({
+    graphRoot: 'https://graph.microsoft.com',
+    authorityHost: 'https://login.microsoftonline.com',
+  }),
+  usgov: Object.freeze({
+    graphRoot: 'https://graph.microsoft.us',
+    authorityHost: 'https://login.microsoftonline.us',
+  }),
+  'usgov-dod': Object.freeze({
+    graphRoot: 'https://dod-graph.microsoft.us',
+    authorityHost: 'https://login.microsoftonline.us',
+  }),
+  china: Object.freeze({
+    graphRoot: 'https://microsoftgraph.chinacloudapi.cn',
+    authorityHost: 'https://login.chinacloudapi.cn',
+  }),
+});
 
 /** Type guard: is `value` one of the {@link Cloud} names? */
 export function isCloud(value: unknown): value is Cloud {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(CLOUDS, value);
+  return typeof value === 'string' && Object.hasOwn(CLOUDS, value);
 }
 
 const IPV4_DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -64,7 +63,7 @@ const IPV4_DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
  * written as a dotted quad (each octet 0–255), and IPv6 `::1` with or without brackets (`[::1]`, as
  * `URL.hostname` spells it). Nothing else: no DNS, no `*.localhost`, no `0.0.0.0`.
  *
- * Used for graph-facts.md §4: "A Graph base URL may be http only for loopback (localhost, 127.0.0.1, [::1])".
+ * Used for docs/graph-behaviour.md §4: "A Graph base URL may be http only for loopback (localhost, 127.0.0.1, [::1])".
  */
 export function isLoopbackHost(hostname: string): boolean {
   if (typeof hostname !== 'string') return false;
@@ -77,9 +76,7 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /** Hosts (`URL.host`, i.e. hostname plus any non-default port) of every cloud's Graph root. */
-const KNOWN_GRAPH_HOSTS: ReadonlySet<string> = new Set(
-  Object.values(CLOUDS).map((c) => new URL(c.graphRoot).host),
-);
+const KNOWN_GRAPH_HOSTS: ReadonlySet<string> = new Set(Object.values(CLOUDS).map((c) => new URL(c.graphRoot).host));
 
 /**
  * The Graph root (an origin: scheme, host and any port, **no trailing slash**) a run talks to,
@@ -87,7 +84,7 @@ const KNOWN_GRAPH_HOSTS: ReadonlySet<string> = new Set(
  *
  * - `graphUrl` given: it must parse as an absolute `http:`/`https:` URL with no path beyond `/`, no query,
  *   no fragment and no user info. `http:` is accepted only for a loopback host ({@link isLoopbackHost};
- *   graph-facts.md §4). The host must be the Graph root host of one of {@link CLOUDS} (any cloud, default
+ *   docs/graph-behaviour.md §4). The host must be the Graph root host of one of {@link CLOUDS} (any cloud, default
  *   port) or a loopback host, unless `allowHost` is true: bearer tokens for Graph must never go to
  *   another host. `allowHost` never relaxes the http rule.
  * - otherwise: `CLOUDS[cloud].graphRoot`, `cloud` defaulting to `'global'`.
@@ -97,9 +94,7 @@ const KNOWN_GRAPH_HOSTS: ReadonlySet<string> = new Set(
 export function resolveGraphRoot(opts: { graphUrl?: string; cloud?: Cloud; allowHost?: boolean }): string {
   const cloud = opts.cloud ?? 'global';
   if (!isCloud(cloud)) {
-    throw new GraphConfigError(
-      `unknown cloud ${JSON.stringify(cloud)}: expected one of ${Object.keys(CLOUDS).join(', ')}`,
-    );
+    throw new GraphConfigError(`unknown cloud ${JSON.stringify(cloud)}: expected one of ${Object.keys(CLOUDS).join(', ')}`);
   }
   if (opts.graphUrl === undefined) return CLOUDS[cloud].graphRoot;
 
@@ -125,8 +120,7 @@ export function resolveGraphRoot(opts: { graphUrl?: string; cloud?: Cloud; allow
   }
   if (url.pathname !== '/' && url.pathname !== '') {
     throw new GraphConfigError(
-      `Graph URL ${shown} must be a root such as https://graph.microsoft.com ` +
-        `(no path: the API version is added per request)`,
+      `Graph URL ${shown} must be a root such as https://graph.microsoft.com ` + `(no path: the API version is added per request)`,
     );
   }
   // `new URL` drops an empty "?" or "#": check the raw text too.
@@ -136,8 +130,7 @@ export function resolveGraphRoot(opts: { graphUrl?: string; cloud?: Cloud; allow
   const loopback = isLoopbackHost(url.hostname);
   if (url.protocol === 'http:' && !loopback) {
     throw new GraphConfigError(
-      `Graph URL ${shown} uses http for a non-loopback host: only https is allowed ` +
-        `(http only for localhost, 127.0.0.0/8 or [::1])`,
+      `Graph URL ${shown} uses http for a non-loopback host: only https is allowed ` + `(http only for localhost, 127.0.0.0/8 or [::1])`,
     );
   }
   if (!loopback && !KNOWN_GRAPH_HOSTS.has(url.host) && opts.allowHost !== true) {
@@ -156,9 +149,7 @@ function showUrl(raw: string): string {
 }
 
 /** Hosts (`URL.host`) of every cloud's Entra sign-in authority. */
-const KNOWN_AUTHORITY_HOSTS: ReadonlySet<string> = new Set(
-  Object.values(CLOUDS).map((c) => new URL(c.authorityHost).host),
-);
+const KNOWN_AUTHORITY_HOSTS: ReadonlySet<string> = new Set(Object.values(CLOUDS).map((c) => new URL(c.authorityHost).host));
 
 /**
  * Checks a sign-in authority host (`authorityHost` option or `AZURE_AUTHORITY_HOST`) before a client
@@ -166,7 +157,7 @@ const KNOWN_AUTHORITY_HOSTS: ReadonlySet<string> = new Set(
  * URL without user info, query or fragment, whose host is the authority host of one of
  * {@link CLOUDS} (`login.microsoftonline.com`, `login.microsoftonline.us`, `login.chinacloudapi.cn`)
  * or a loopback host ({@link isLoopbackHost}), unless `allowHost` is true (a private authority).
- * `allowHost` never relaxes the https rule (Entra sign-in is https only; graph-facts.md §4).
+ * `allowHost` never relaxes the https rule (Entra sign-in is https only; docs/graph-behaviour.md §4).
  * @returns the URL as given, without trailing slashes.
  * @throws GraphConfigError for every rule above.
  */
@@ -199,7 +190,7 @@ export function checkAuthorityHost(authorityHost: string, opts: { allowHost?: bo
 
 /**
  * The OAuth 2.0 scope to request a Graph token for: `${graphRoot}/.default`, e.g.
- * `https://graph.microsoft.com/.default` (graph-facts.md §4). A trailing slash on `graphRoot` is
+ * `https://graph.microsoft.com/.default` (docs/graph-behaviour.md §4). A trailing slash on `graphRoot` is
  * ignored. Loopback roots keep the same form (`http://127.0.0.1:4567/.default`); the emulator does not
  * validate the audience.
  */

@@ -2,7 +2,7 @@
  * Reading a device's current state: what to `$select` for a PATCH body, how to read Graph's answer,
  * and Graph's rule for app-only callers on non-Windows devices. Pure.
  *
- * Encodes graph-facts.md §1 (updatable properties; the app-only non-Windows rule; "a 204 alone does
+ * Encodes docs/graph-behaviour.md §1 (updatable properties; the app-only non-Windows rule; "a 204 alone does
  * not prove the write happened; a read-back (`GET ...?$select=extensionAttributes`) does").
  * Sources: learn.microsoft.com/en-us/graph/api/device-get, /graph/api/device-update,
  * /graph/api/resources/device.
@@ -60,10 +60,9 @@ export function parseDeviceState(body: unknown): DeviceState {
 
 /**
  * Graph's message for the app-only non-Windows rule, as it answers such a PATCH with 400
- * `Request_BadRequest` (graph-facts.md §1; case H05).
+ * `Request_BadRequest` (docs/graph-behaviour.md §1; case H05).
  */
-export const NON_WINDOWS_APP_ONLY_RULE =
-  'Properties other than ExtendedAttribute1..15 can be modified only on windows devices.';
+export const NON_WINDOWS_APP_ONLY_RULE = 'Properties other than ExtendedAttribute1..15 can be modified only on windows devices.';
 
 /** Whether `operatingSystem` is Windows (case-insensitive), as Graph decides the rule. */
 export function isWindowsDevice(state: Pick<DeviceState, 'operatingSystem'>): boolean {
@@ -72,7 +71,7 @@ export function isWindowsDevice(state: Pick<DeviceState, 'operatingSystem'>): bo
 
 /**
  * The app-only non-Windows rule: an application (app-only) caller may change only
- * `extensionAttributes` on a device whose `operatingSystem` is not Windows (graph-facts.md §1).
+ * `extensionAttributes` on a device whose `operatingSystem` is not Windows (docs/graph-behaviour.md §1).
  * @param body what would be sent.
  * @param state the device's current state (with `operatingSystem` selected).
  * @returns the properties of `body` Graph would refuse, in body order; empty when allowed.

@@ -1,7 +1,7 @@
 /**
  * Graph error bodies → a small, safe {@link GraphError}, and redaction of secrets in server text.
  *
- * Encodes graph-facts.md §1 ("Error body shape": decide by `status` and `error.code`, never by
+ * Encodes docs/graph-behaviour.md §1 ("Error body shape": decide by `status` and `error.code`, never by
  * `message`; bodies are not always JSON: 503s with an HTML page, or HTML inside `message`) and §3
  * (429 body). Sources: learn.microsoft.com/en-us/graph/errors, learn.microsoft.com/en-us/graph/throttling.
  */
@@ -60,7 +60,7 @@ export function rememberSecret(...values: ReadonlyArray<string | undefined>): vo
   }
 }
 
-/** Environment variables whose values are secrets (graph-facts.md §4; @azure/identity's EnvironmentCredential). */
+/** Environment variables whose values are secrets (docs/graph-behaviour.md §4; @azure/identity's EnvironmentCredential). */
 export const SECRET_ENVIRONMENT_VARIABLES: readonly string[] = [
   'GRAPH_ACCESS_TOKEN',
   'AZURE_CLIENT_SECRET',
@@ -207,7 +207,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function member(obj: Record<string, unknown>, name: string): unknown {
-  if (Object.prototype.hasOwnProperty.call(obj, name)) return obj[name];
+  if (Object.hasOwn(obj, name)) return obj[name];
   const wanted = name.toLowerCase();
   for (const k of Object.keys(obj)) if (k.toLowerCase() === wanted) return obj[k];
   return undefined;
@@ -233,7 +233,7 @@ function cleanId(v: string | undefined): string | undefined {
  * Reduce a failed response to a {@link GraphError}.
  *
  * `body` may be the raw text, already-parsed JSON, bytes (`Uint8Array`, decoded as UTF-8) or
- * undefined. Graph's shape (graph-facts.md §1):
+ * undefined. Graph's shape (docs/graph-behaviour.md §1):
  * `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`
  * (`innererror` also accepted). The OAuth shape `{"error":"invalid_client","error_description":"…"}` is
  * understood too.
@@ -289,12 +289,9 @@ export function parseGraphError(status: number, body: unknown, headers?: HeaderB
   }
 
   const out: GraphError = { status, code: cleanId(code) ?? statusErrorCode(status), message };
-  const requestId = cleanId(
-    nonEmptyString(inner && member(inner, 'request-id')) ?? nonEmptyString(getHeader(headers, 'request-id')),
-  );
+  const requestId = cleanId(nonEmptyString(inner && member(inner, 'request-id')) ?? nonEmptyString(getHeader(headers, 'request-id')));
   const clientRequestId = cleanId(
-    nonEmptyString(inner && member(inner, 'client-request-id')) ??
-      nonEmptyString(getHeader(headers, 'client-request-id')),
+    nonEmptyString(inner && member(inner, 'client-request-id')) ?? nonEmptyString(getHeader(headers, 'client-request-id')),
   );
   if (requestId !== undefined) out.requestId = requestId;
   if (clientRequestId !== undefined) out.clientRequestId = clientRequestId;

@@ -1,6 +1,6 @@
 /**
  * GUID validation. Both device keys Graph accepts (the object `id` and the alternate key
- * `deviceId`) are GUIDs (graph-facts.md §1; learn.microsoft.com/en-us/graph/api/device-update).
+ * `deviceId`) are GUIDs (docs/graph-behaviour.md §1; learn.microsoft.com/en-us/graph/api/device-update).
  */
 
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -1,7 +1,7 @@
 /**
  * Case-insensitive header lookup over the header shapes graph-bulk meets: fetch `Headers` on outer
  * responses, and plain objects inside `$batch` responses, whose name case varies
- * (graph-facts.md §2: "header name case may vary"; learn.microsoft.com/en-us/graph/json-batching).
+ * (docs/graph-behaviour.md §2: "header name case may vary"; learn.microsoft.com/en-us/graph/json-batching).
  */
 
 /**

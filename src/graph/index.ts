@@ -1,6 +1,6 @@
 /**
  * Microsoft Graph knowledge of graph-bulk, as pure functions: clouds and roots, URLs, headers,
- * Retry-After, error bodies, JSON batching and retry decisions. See /work/shared/reference/graph-facts.md.
+ * Retry-After, error bodies, JSON batching and retry decisions. See docs/graph-behaviour.md.
  */
 export * from './clouds.js';
 export * from './guid.js';

@@ -1,7 +1,7 @@
 /**
  * Which permissions a caller needs to update devices, and whether a token's claims hold them. Pure.
  *
- * Encodes graph-facts.md §1: application (app-only) callers need `Device.ReadWrite.All` (least) or
+ * Encodes docs/graph-behaviour.md §1: application (app-only) callers need `Device.ReadWrite.All` (least) or
  * `Directory.ReadWrite.All`; delegated callers need `Directory.AccessAsUser.All` (and the user a
  * suitable Entra role). Sources: learn.microsoft.com/en-us/graph/api/device-update (Permissions),
  * learn.microsoft.com/entra/identity-platform/access-token-claims-reference (`roles`, `scp`).

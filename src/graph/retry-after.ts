@@ -1,7 +1,7 @@
 /**
  * Parsing of Graph's throttling headers. Pure: "now" is passed in, in milliseconds since the epoch.
  *
- * Encodes graph-facts.md §3: `Retry-After` is in seconds, may be fractional (`2.128`, `0.249`), may be an
+ * Encodes docs/graph-behaviour.md §3: `Retry-After` is in seconds, may be fractional (`2.128`, `0.249`), may be an
  * HTTP date, may be missing; `x-ms-throttle-limit-percentage` is a fraction of the budget (0.8–1.8).
  * Sources: learn.microsoft.com/en-us/graph/throttling, learn.microsoft.com/en-us/graph/throttling-limits,
  * RFC 9110 §10.2.3 (Retry-After) and §5.6.7 (HTTP-date).
@@ -67,7 +67,7 @@ export function parseHttpDateMs(value: string, nowMs: number): number | undefine
  *   `Number.MAX_SAFE_INTEGER` ms → `undefined`.
  *
  * No upper cap is applied: capping a huge server-requested delay is the caller's policy.
- * Source: graph-facts.md §3; learn.microsoft.com/en-us/graph/throttling ("Retry-After").
+ * Source: docs/graph-behaviour.md §3; learn.microsoft.com/en-us/graph/throttling ("Retry-After").
  *
  * @param nowMs current time, milliseconds since the epoch (injected; only used for HTTP dates).
  */
@@ -93,7 +93,7 @@ export function parseRetryAfterMs(value: string | undefined | null, nowMs: numbe
  * Parse `x-ms-throttle-limit-percentage` to a fraction of the throttle budget used (`"0.85"` → 0.85;
  * 1.0 = throttling starts). Graph sends it only between 0.8 and 1.8; any non-negative decimal number
  * is accepted. Empty, missing, negative, non-numeric or non-finite → `undefined`.
- * Source: graph-facts.md §3; learn.microsoft.com/en-us/graph/throttling-limits.
+ * Source: docs/graph-behaviour.md §3; learn.microsoft.com/en-us/graph/throttling-limits.
  */
 export function parseThrottleLimitPercentage(value: string | undefined | null): number | undefined {
   if (typeof value !== 'string') return undefined;

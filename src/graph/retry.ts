@@ -2,7 +2,7 @@
  * Retry decisions, as small named strategies each with one decision function (the shape of Azure SDK
  * core-rest-pipeline's retry strategies). Pure: delays are returned, never waited; randomness is injected.
  *
- * Encodes graph-facts.md §3 ("Throttling": wait Retry-After, else exponential backoff with jitter; a
+ * Encodes docs/graph-behaviour.md §3 ("Throttling": wait Retry-After, else exponential backoff with jitter; a
  * throttle is per app so every worker pauses on 429; retryable 429/503/504, 409
  * `Directory_ConcurrencyViolation`, network errors; not retryable 400/403/404) and §2 (a throttled batch
  * may fail with 424). Sources: learn.microsoft.com/en-us/graph/throttling,
@@ -43,7 +43,7 @@ export interface RetryStrategy {
   retry(input: { outcome: AttemptOutcome; attempt: number }): RetryDecision;
 }
 
-/** Graph error code of a 409 that is safe to retry (graph-facts.md §3). */
+/** Graph error code of a 409 that is safe to retry (docs/graph-behaviour.md §3). */
 export const CONCURRENCY_VIOLATION = 'Directory_ConcurrencyViolation';
 
 /** Is `status` a 2xx success? */
@@ -57,7 +57,7 @@ function isConcurrencyViolation(o: AttemptOutcome): boolean {
 
 /**
  * Is this outcome worth retrying at all? Network errors (no status), 408, 409
- * `Directory_ConcurrencyViolation`, 424 (throttled batch, graph-facts.md §2), 429, 500, 502, 503, 504.
+ * `Directory_ConcurrencyViolation`, 424 (throttled batch, docs/graph-behaviour.md §2), 429, 500, 502, 503, 504.
  */
 export function isRetryableOutcome(o: AttemptOutcome): boolean {
   if (o.status === undefined) return true;
@@ -81,7 +81,7 @@ function isThrottle(o: AttemptOutcome): boolean {
  * `Directory_ConcurrencyViolation`, 424 (throttled batch) and 429. Includes 400 `Request_BadRequest`,
  * 401 (a stale token is refreshed and replayed by the auth layer before this runs; a 401 reaching here
  * is final), 403 `Authorization_RequestDenied`, 404 `Request_ResourceNotFound`, any other 409.
- * Everything else → skipStrategy. Source: graph-facts.md §1, §3.
+ * Everything else → skipStrategy. Source: docs/graph-behaviour.md §1, §3.
  */
 export const nonRetryableStrategy: RetryStrategy = Object.freeze({
   name: 'nonRetryable',
@@ -96,7 +96,7 @@ export const nonRetryableStrategy: RetryStrategy = Object.freeze({
 /**
  * Honour the server's `Retry-After`: for 429, 503 or 504 with `retryAfterMs` set (a finite number ≥ 0),
  * retry after exactly that many ms, `throttled: status === 429`. Otherwise skipStrategy. No cap is
- * applied here (the caller may cap). Source: graph-facts.md §3; learn.microsoft.com/en-us/graph/throttling
+ * applied here (the caller may cap). Source: docs/graph-behaviour.md §3; learn.microsoft.com/en-us/graph/throttling
  * ("wait the number of seconds specified in the Retry-After header").
  */
 export const throttlingRetryStrategy: RetryStrategy = Object.freeze({
@@ -139,13 +139,9 @@ export const DEFAULT_MAX_DELAY_MS = 60_000;
  * @param opts.maxDelayMs upper bound, ms (default 60000, must be ≥ baseDelayMs)
  * @param opts.random source of uniform numbers in [0, 1) (default Math.random; inject for tests)
  * @throws RangeError for a non-finite or non-positive baseDelayMs, or maxDelayMs < baseDelayMs.
- * Source: graph-facts.md §3; learn.microsoft.com/en-us/graph/throttling ("use an exponential backoff").
+ * Source: docs/graph-behaviour.md §3; learn.microsoft.com/en-us/graph/throttling ("use an exponential backoff").
  */
-export function exponentialRetryStrategy(opts?: {
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  random?: () => number;
-}): RetryStrategy {
+export function exponentialRetryStrategy(opts?: { baseDelayMs?: number; maxDelayMs?: number; random?: () => number }): RetryStrategy {
   const baseDelayMs = opts?.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
   const maxDelayMs = opts?.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const random = opts?.random ?? Math.random;
@@ -195,7 +191,7 @@ export function defaultRetryStrategies(random?: () => number, delays?: { baseDel
  *
  * The returned retry delay is in **milliseconds**; `throttled` asks every worker to pause.
  * @throws RangeError unless `attempt` is an integer ≥ 1 and `maxRetries` an integer ≥ 0.
- * Source: graph-facts.md §3.
+ * Source: docs/graph-behaviour.md §3.
  */
 export function decideRetry(
   outcome: AttemptOutcome,

@@ -2,7 +2,7 @@
  * URL building for device requests. Only a validated GUID ever reaches a URL: a manifest value such
  * as `../users/x`, `%2e%2e`, `x?$select=*` or `a'b` must never change which resource is addressed.
  *
- * Encodes graph-facts.md §1 (the two addressing forms of "Update device") and §2 (inner `$batch` urls
+ * Encodes docs/graph-behaviour.md §1 (the two addressing forms of "Update device") and §2 (inner `$batch` urls
  * are relative to the version root). Sources: learn.microsoft.com/en-us/graph/api/device-update,
  * learn.microsoft.com/en-us/graph/json-batching.
  */
@@ -12,7 +12,7 @@ import { isGuid } from './guid.js';
 /** Graph API version segment. */
 export type ApiVersion = 'v1.0' | 'beta';
 
-/** The key forms of a device: object `id` or alternate key `deviceId` (graph-facts.md §1). */
+/** The key forms of a device: object `id` or alternate key `deviceId` (docs/graph-behaviour.md §1). */
 export type DeviceKeyType = 'id' | 'deviceId';
 
 /**
@@ -34,7 +34,7 @@ export function odataStringLiteral(s: string): string {
 
 /**
  * Path of one device relative to the version root, as `$batch` inner `url`s need it
- * (graph-facts.md §2: not absolute, not prefixed with `/v1.0`):
+ * (docs/graph-behaviour.md §2: not absolute, not prefixed with `/v1.0`):
  * - `keyType: 'id'` → `/devices/{key}` (object id)
  * - `keyType: 'deviceId'` → `/devices(deviceId='{key}')` (alternate key, an OData string literal)
  *
@@ -77,7 +77,7 @@ export function versionRoot(graphRoot: string, apiVersion: ApiVersion): string {
 
 /**
  * The JSON batching endpoint: `${graphRoot}/${apiVersion}/$batch`, e.g.
- * `https://graph.microsoft.com/v1.0/$batch` (graph-facts.md §2; learn.microsoft.com/en-us/graph/json-batching).
+ * `https://graph.microsoft.com/v1.0/$batch` (docs/graph-behaviour.md §2; learn.microsoft.com/en-us/graph/json-batching).
  * @throws GraphConfigError for an unknown `apiVersion`.
  */
 export function batchUrl(graphRoot: string, apiVersion: ApiVersion): string {
@@ -85,11 +85,21 @@ export function batchUrl(graphRoot: string, apiVersion: ApiVersion): string {
 }
 
 /** Device properties a read may `$select` (Graph's names of the updatable properties, plus `id`). */
-const SELECTABLE = new Set(['id', 'deviceId', 'accountEnabled', 'displayName', 'operatingSystem', 'operatingSystemVersion', 'isCompliant', 'isManaged', 'extensionAttributes']);
+const SELECTABLE = new Set([
+  'id',
+  'deviceId',
+  'accountEnabled',
+  'displayName',
+  'operatingSystem',
+  'operatingSystemVersion',
+  'isCompliant',
+  'isManaged',
+  'extensionAttributes',
+]);
 
 /**
  * Path of a device read with `$select`, relative to the version root (usable as a `$batch` inner url):
- * `/devices/{id}?$select=a,b` or `/devices(deviceId='{key}')?$select=a,b` (graph-facts.md §1: both
+ * `/devices/{id}?$select=a,b` or `/devices(deviceId='{key}')?$select=a,b` (docs/graph-behaviour.md §1: both
  * addressing forms; learn.microsoft.com/en-us/graph/api/device-get, /graph/query-parameters `$select`).
  * Names are kept in the order given, duplicates dropped.
  * @throws InvalidDeviceKeyError as {@link devicePath}; GraphConfigError for an empty `select` or a

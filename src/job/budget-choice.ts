@@ -58,7 +58,11 @@ export async function chooseBudget(input: BudgetChoiceInput): Promise<BudgetChoi
   const where = describeRedisUrl(redisUrl);
   const onEvent = (e: SharedBudgetEvent) => {
     if (e.kind === 'shared') {
-      log.info(`write budget shared through Redis ${where}`, { budgetId: scope.id, budgetIdFrom: SCOPE_SOURCES[scope.source], processes: e.peers });
+      log.info(`write budget shared through Redis ${where}`, {
+        budgetId: scope.id,
+        budgetIdFrom: SCOPE_SOURCES[scope.source],
+        processes: e.peers,
+      });
     } else if (e.kind === 'degraded') {
       log.warn(
         `Redis unreachable (${e.reason}): going on with a local 1/${e.peers} share of the write budget ` +
@@ -66,7 +70,10 @@ export async function chooseBudget(input: BudgetChoiceInput): Promise<BudgetChoi
         { budgetId: scope.id },
       );
     } else {
-      log.info(`Redis reachable again after ${(e.outageMs / 1000).toFixed(1)} s: back on the shared write budget`, { budgetId: scope.id, processes: e.peers });
+      log.info(`Redis reachable again after ${(e.outageMs / 1000).toFixed(1)} s: back on the shared write budget`, {
+        budgetId: scope.id,
+        processes: e.peers,
+      });
     }
   };
   const budget = await SharedBudget.start({

@@ -5,7 +5,7 @@ import { AUTO_CONCURRENCY_CAP, AUTO_UNPACED_CONCURRENCY } from '../schedule/paci
  * The options of a graph-bulk job: the same names in a job file (camelCase JSON) and as CLI flags
  * (kebab-case). Defaults are stated here once; `parseJobOptions` applies them.
  *
- * Graph's own limits behind the defaults (see ../shared/reference/graph-facts.md):
+ * Graph's own limits behind the defaults (see docs/graph-behaviour.md):
  * - `batchSize` ≤ 20: `$batch` takes at most 20 requests (learn.microsoft.com/en-us/graph/json-batching).
  * - `writeBudget`: 3,000 writes per 150 s per app per tenant, i.e. a burst of 3,000 and a refill of
  *   20 writes/s (learn.microsoft.com/en-us/graph/throttling-limits, identity and access service).
@@ -29,7 +29,7 @@ export const GRAPH_WRITE_BUDGET: WriteBudgetSettings = { burst: 3000, refillPerS
  * Graph's resource-unit budget for one app in one tenant (identity and access service), for the
  * smallest tenants (under 50 users): 3,500 units per 10 s, i.e. a burst of 3,500 and a refill of 350
  * units/s. A device GET costs 1 unit (`$select` takes one off, never below 1). Larger tenants get
- * 5,000 (50–500 users) or 8,000 (over 500) per 10 s. Source: graph-facts.md §3;
+ * 5,000 (50–500 users) or 8,000 (over 500) per 10 s. Source: docs/graph-behaviour.md §3;
  * learn.microsoft.com/en-us/graph/throttling-limits (identity and access service, resource units).
  */
 export const GRAPH_READ_BUDGET: WriteBudgetSettings = { burst: 3500, refillPerSecond: 350 };
@@ -70,7 +70,10 @@ export const authKinds = [
 export const jobOptionsSchema = z
   .object({
     /** Job name, used in the default results file name. Default: the job file's or manifest's base name. */
-    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+    name: z
+      .string()
+      .regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only')
+      .optional(),
     /** A description for humans; ignored by the tool. */
     description: z.string().optional(),
     /** Path of the manifest (CSV, JSON array or JSON Lines). */
@@ -167,10 +170,16 @@ export const jobOptionsSchema = z
     /** Redis URL (`redis://…` or `rediss://…`; default REDIS_URL): share one write budget, and 429 pauses,
      * with every job of the same app in the same tenant, in any process or machine. Prefer REDIS_URL
      * when the URL holds a password. */
-    redis: z.string().regex(/^rediss?:\/\/\S+$/i, 'a redis:// or rediss:// URL').optional(),
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/i, 'a redis:// or rediss:// URL')
+      .optional(),
     /** Run only shard i of n of the manifest's rows (`i/n`, e.g. `2/4`), or `auto/n` to take i from
      * Kubernetes' JOB_COMPLETION_INDEX. Rows of other shards get no line in this results file. */
-    shard: z.string().regex(/^\s*(auto|\d+)\s*\/\s*\d+\s*$/i, 'i/n (e.g. 2/4) or auto/n').optional(),
+    shard: z
+      .string()
+      .regex(/^\s*(auto|\d+)\s*\/\s*\d+\s*$/i, 'i/n (e.g. 2/4) or auto/n')
+      .optional(),
     /** Run against the built-in emulator started in-process (rehearsal, demo). */
     emulator: emulatorJobSchema.optional(),
   })

@@ -58,7 +58,8 @@ export interface RunContext {
 export const AUTH_FAILURE_STOP = 20;
 
 /** What to do when the results file cannot be written. */
-const RESULTS_ADVICE = 'free disk space or fix permissions, then run again with --resume <this results file> (rows without a result line run again)';
+const RESULTS_ADVICE =
+  'free disk space or fix permissions, then run again with --resume <this results file> (rows without a result line run again)';
 
 /** A row on its way: the validated update plus its attempt accounting. */
 interface Work {
@@ -231,7 +232,12 @@ class JobRun {
       this.#results = this.#openResults(info);
       if (this.#reader && o.readFirst && !this.#plan) {
         try {
-          this.#rollback = RollbackFile.create(rollbackPathFor(this.#results.path), rollbackColumns(info.columns), o.clearToken, o.allowDuplicates);
+          this.#rollback = RollbackFile.create(
+            rollbackPathFor(this.#results.path),
+            rollbackColumns(info.columns),
+            o.clearToken,
+            o.allowDuplicates,
+          );
         } catch (err) {
           this.#results.close();
           throw new JobError((err as Error).message);
@@ -246,11 +252,15 @@ class JobRun {
         ...(this.#tokens ? { auth: this.#tokens.description } : {}),
         ...(this.#shard ? { shard: this.#shard.toString(), shardRows: this.#shard.expectedRows(info.rowCount) } : {}),
       });
-      if (!o.dryRun && !o.readFirst) this.#log.warn('readFirst is off: rows are sent as given, unchanged ones too, and no rollback manifest is saved');
+      if (!o.dryRun && !o.readFirst)
+        this.#log.warn('readFirst is off: rows are sent as given, unchanged ones too, and no rollback manifest is saved');
       const total = this.#shard ? this.#shard.expectedRows(info.rowCount) : info.rowCount;
-      const progress = o.progress ? new Progress(() => ({ done: this.#doneRows, total, throttled429: this.#throttled }), this.#stderr, o.logFormat) : undefined;
+      const progress = o.progress
+        ? new Progress(() => ({ done: this.#doneRows, total, throttled429: this.#throttled }), this.#stderr, o.logFormat)
+        : undefined;
       progress?.start();
-      const onAbort = () => this.#halt({ reason: 'interrupted', exitCode: ExitCode.Interrupted, advice: `run again with --resume ${this.#results?.path}` });
+      const onAbort = () =>
+        this.#halt({ reason: 'interrupted', exitCode: ExitCode.Interrupted, advice: `run again with --resume ${this.#results?.path}` });
       this.#ctx.signal?.addEventListener('abort', onAbort, { once: true });
       if (this.#ctx.signal?.aborted) onAbort();
       try {
@@ -269,12 +279,20 @@ class JobRun {
     }
     const summary = this.#summary();
     if (this.#rollback && this.#rollback.repeatedDevices > 0) {
-      this.#log.warn(`the rollback manifest has several lines for ${this.#rollback.repeatedDevices} device(s), each line with other properties: run it with --allow-duplicates`);
+      this.#log.warn(
+        `the rollback manifest has several lines for ${this.#rollback.repeatedDevices} device(s), each line with other properties: run it with --allow-duplicates`,
+      );
     }
     if (this.#rollback && this.#rollback.unrestorable > 0) {
-      this.#log.warn(`${this.#rollback.unrestorable} previous values were empty on properties Graph cannot empty (displayName, accountEnabled, …): the rollback manifest cannot put those back`);
+      this.#log.warn(
+        `${this.#rollback.unrestorable} previous values were empty on properties Graph cannot empty (displayName, accountEnabled, …): the rollback manifest cannot put those back`,
+      );
     }
-    this.#stderr.write(this.#o.logFormat === 'json' ? JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'summary', ...summary }) + '\n' : formatSummary(summary));
+    this.#stderr.write(
+      this.#o.logFormat === 'json'
+        ? JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'summary', ...summary }) + '\n'
+        : formatSummary(summary),
+    );
     return summary;
   }
 
@@ -386,7 +404,7 @@ class JobRun {
       throw new JobError(redactSecrets((err as Error).message));
     }
     if (o.readFirst || o.verify || this.#plan) {
-      // Reads have a budget of their own (resource units), apart from the write budget (graph-facts.md §3).
+      // Reads have a budget of their own (resource units), apart from the write budget (docs/graph-behaviour.md §3).
       if (o.readBudget) this.#readBudget = new WriteBudget(o.readBudget);
       this.#reader = new DeviceReader({
         sender: this.#sender,
@@ -413,7 +431,9 @@ class JobRun {
     const permissions = tokenPermissions(decodeTokenClaims(token));
     this.#appOnly = permissions.kind === 'unknown' ? undefined : permissions.kind === 'app-only';
     if (permissions.kind === 'unknown') {
-      this.#log.warn('the token is not a readable JWT: its permissions cannot be checked before sending, and Graph alone will refuse changes it does not allow (app-only callers: only extension attributes on devices that are not Windows)');
+      this.#log.warn(
+        'the token is not a readable JWT: its permissions cannot be checked before sending, and Graph alone will refuse changes it does not allow (app-only callers: only extension attributes on devices that are not Windows)',
+      );
       return;
     }
     this.#log.info(`signed in: ${describePermissions(permissions)}`);
@@ -426,7 +446,10 @@ class JobRun {
   #openResults(info: ManifestInfo): ResultsFile {
     const o = this.#o;
     const name = o.name ?? basename(this.#ctx.jobFile ?? info.path, extname(this.#ctx.jobFile ?? info.path));
-    const stamp = (this.#ctx.now?.() ?? new Date()).toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = (this.#ctx.now?.() ?? new Date())
+      .toISOString()
+      .replace(/[:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const shardPart = this.#shard ? `-shard${this.#shard.shard.index}of${this.#shard.shard.count}` : '';
     const fileName = `${name}${shardPart}-${stamp}${this.#plan ? '.plan' : ''}.csv`;
     // A results path that is a folder (ends with a slash, or exists as one) gets a time-stamped file
@@ -456,7 +479,8 @@ class JobRun {
         ...(previous.droppedChars ? { droppedPartialLine: `${previous.droppedChars} characters` } : {}),
         ...(previous.earlier.length ? { alsoRead: previous.earlier } : {}),
       });
-      if (previous.skippedEarlier.length) this.#log.warn(`cannot read ${previous.skippedEarlier[0]}, which ${path} resumed from: rows updated only there run again`);
+      if (previous.skippedEarlier.length)
+        this.#log.warn(`cannot read ${previous.skippedEarlier[0]}, which ${path} resumed from: rows updated only there run again`);
       return previous;
     } catch (err) {
       if (err instanceof ResumeError) throw new JobError(err.message);
@@ -494,7 +518,12 @@ class JobRun {
           continue;
         }
         if (isInvalid(checked)) {
-          this.#record({ ...base(checked.row, checked.key, checked.keyType, checked.columns), outcome: 'invalid', errorMessage: checked.message, attempts: 0 });
+          this.#record({
+            ...base(checked.row, checked.key, checked.keyType, checked.columns),
+            outcome: 'invalid',
+            errorMessage: checked.message,
+            attempts: 0,
+          });
           continue;
         }
         if (o.dryRun) {
@@ -527,7 +556,8 @@ class JobRun {
       }
     } catch (err) {
       if (err instanceof ResultsWriteError) this.#halt({ reason: err.message, exitCode: ExitCode.NothingSent, advice: RESULTS_ADVICE });
-      else if (err instanceof ManifestError) this.#halt({ reason: err.message, exitCode: ExitCode.Aborted, advice: 'fix the manifest and resume' });
+      else if (err instanceof ManifestError)
+        this.#halt({ reason: err.message, exitCode: ExitCode.Aborted, advice: 'fix the manifest and resume' });
       else throw err;
     } finally {
       this.#readerDone = true;
@@ -539,7 +569,12 @@ class JobRun {
   #skippedFor(row: ManifestRow): Omit<RowResult, 'finishedAt'> {
     const keyField = row.fields.id !== undefined ? 'id' : row.fields.deviceId !== undefined ? 'deviceId' : '';
     const key = keyField ? String(row.fields[keyField] ?? '').trim() : '';
-    return { ...base(row.row, key, keyField, row.columns), outcome: 'skipped', errorMessage: `not attempted: ${this.#stop!.reason}`, attempts: 0 };
+    return {
+      ...base(row.row, key, keyField, row.columns),
+      outcome: 'skipped',
+      errorMessage: `not attempted: ${this.#stop!.reason}`,
+      attempts: 0,
+    };
   }
 
   /**
@@ -666,7 +701,11 @@ class JobRun {
       }
       for (const w of works) w.attempts++;
       this.#writesSent += works.length;
-      const mark: SentMark = { atMs: Date.now(), writesSent: this.#writesSent, inFlightBeside: this.#writesSent - works.length - this.#writesAnswered };
+      const mark: SentMark = {
+        atMs: Date.now(),
+        writesSent: this.#writesSent,
+        inFlightBeside: this.#writesSent - works.length - this.#writesAnswered,
+      };
       if (batch) return { ...(await this.#sender!.batch(works.map((w) => w.item))), mark };
       const { outcome, info } = await this.#sender!.single(works[0]!.item);
       return { outcomes: new Map([[works[0]!.item.id, outcome]]), info, mark };
@@ -713,7 +752,7 @@ class JobRun {
       }
       // 401: a token that worked before and is now refused has expired (or was revoked): renew and
       // replay, free, however often tokens expire during the row's life. A token that never worked
-      // gets one free replay with a fresh one; refused again, the row fails (graph-facts.md §4).
+      // gets one free replay with a fresh one; refused again, the row fails (docs/graph-behaviour.md §4).
       if (outcome.status === 401 && !this.#stop && (w.authReplays === 0 || this.#tokensThatWorked.has(info.token))) {
         w.authReplays++;
         void this.#tokens!.renew(info.token).catch(() => undefined);
@@ -788,13 +827,20 @@ class JobRun {
     let message = (outcome.errorMessage ?? reason) + (during ? ` (${during})` : '');
     if (outcome.status === 404 && outcome.errorCode === 'Request_ResourceNotFound') this.#notFound++;
     if (outcome.status === 404 && outcome.errorCode === 'Request_ResourceNotFound') {
-      message += w.update.keyType === 'deviceId'
-        ? ' Hint: no device has this deviceId; if the value is the device\'s object id, put it in an "id" column instead.'
-        : ' Hint: no device has this object id; if the value is the device\'s deviceId, put it in a "deviceId" column instead.';
+      message +=
+        w.update.keyType === 'deviceId'
+          ? ' Hint: no device has this deviceId; if the value is the device\'s object id, put it in an "id" column instead.'
+          : ' Hint: no device has this object id; if the value is the device\'s deviceId, put it in a "deviceId" column instead.';
     }
     if (!/retries exhausted/.test(message) && /retries exhausted/.test(reason)) message = `${message} (${reason})`;
     if (w.update.notes.length > 0) message = [message, ...w.update.notes].join('; '); // what was normalised, as for updated rows
-    this.#finish(w, { outcome: 'failed', httpStatus: outcome.status, errorCode: code, errorMessage: message, requestId: outcome.requestId });
+    this.#finish(w, {
+      outcome: 'failed',
+      httpStatus: outcome.status,
+      errorCode: code,
+      errorMessage: message,
+      requestId: outcome.requestId,
+    });
     this.#byErrorCode[code ?? `HTTP${outcome.status}`] = (this.#byErrorCode[code ?? `HTTP${outcome.status}`] ?? 0) + 1;
 
     const authFailure = outcome.status === 401 || (outcome.status === 403 && outcome.errorCode === 'Authorization_RequestDenied');
@@ -803,9 +849,10 @@ class JobRun {
       this.#halt({
         reason: `the first ${AUTH_FAILURE_STOP} rows attempted all failed with ${outcome.status} ${outcome.errorCode ?? ''}`.trim(),
         exitCode: ExitCode.Aborted,
-        advice: outcome.status === 401
-          ? 'Graph rejects the token even after renewal: check the tenant, the app registration and that the token is for Microsoft Graph ({graph-root}/.default).'
-          : 'the app lacks permission: grant the application permission Device.ReadWrite.All (or Directory.ReadWrite.All) with admin consent; accountEnabled also needs Cloud Device Administrator or higher; isCompliant/isManaged only Intune or an approved MDM app.',
+        advice:
+          outcome.status === 401
+            ? 'Graph rejects the token even after renewal: check the tenant, the app registration and that the token is for Microsoft Graph ({graph-root}/.default).'
+            : 'the app lacks permission: grant the application permission Device.ReadWrite.All (or Directory.ReadWrite.All) with admin consent; accountEnabled also needs Cloud Device Administrator or higher; isCompliant/isManaged only Intune or an approved MDM app.',
       });
       return;
     }
@@ -820,7 +867,9 @@ class JobRun {
 
   #finishSkipped(w: Work, last?: ItemOutcome): void {
     const reason = this.#stop?.reason ?? 'stopped';
-    const lastText = last ? `; last attempt: ${last.status ?? last.errorMessage ?? last.networkError} ${last.errorCode ?? ''}`.trimEnd() : '';
+    const lastText = last
+      ? `; last attempt: ${last.status ?? last.errorMessage ?? last.networkError} ${last.errorCode ?? ''}`.trimEnd()
+      : '';
     this.#finish(w, { outcome: 'skipped', errorMessage: `not completed: ${reason}${lastText}` });
   }
 
@@ -833,7 +882,7 @@ class JobRun {
     if (waiters.length && this.#queue.outstanding < this.#highWater) {
       this.#spaceWaiters = [];
       for (const wake of waiters) wake();
-    }    // Rows decided by a read (or a read-back) finish outside any dispatch: the run may be done now.
+    } // Rows decided by a read (or a read-back) finish outside any dispatch: the run may be done now.
     this.#checkDone();
   }
 
@@ -844,7 +893,11 @@ class JobRun {
       this.#rollback.add(w.update.row, w.before.id, w.changes);
     } catch (err) {
       if (!(err instanceof RollbackWriteError)) throw err;
-      this.#halt({ reason: err.message, exitCode: ExitCode.Aborted, advice: 'free disk space or fix permissions; rows written so far are in the results file' });
+      this.#halt({
+        reason: err.message,
+        exitCode: ExitCode.Aborted,
+        advice: 'free disk space or fix permissions; rows written so far are in the results file',
+      });
     }
   }
 
@@ -872,7 +925,12 @@ class JobRun {
     void this.#readBudget?.stop();
     for (const w of this.#queue?.drain() ?? []) {
       this.#addRollback(w);
-      this.#record({ ...base(w.update.row, w.update.key, w.update.keyType, w.update.columns), outcome: 'skipped', errorMessage: `not completed: ${stop.reason}`, attempts: w.attempts });
+      this.#record({
+        ...base(w.update.row, w.update.key, w.update.keyType, w.update.columns),
+        outcome: 'skipped',
+        errorMessage: `not completed: ${stop.reason}`,
+        attempts: w.attempts,
+      });
     }
     for (const wake of this.#spaceWaiters.splice(0)) wake();
     this.#gate.release();
@@ -923,7 +981,15 @@ class JobRun {
       stoppedReason: this.#stop?.reason,
       advice: this.#stop?.advice,
       ...(this.#shard ? { shard: this.#shard.toString() } : {}),
-      ...(this.#shared ? { sharedBudget: { id: this.#shared.scope.id, outages: this.#shared.budget.status.outages, degradedMs: this.#shared.budget.status.degradedMs } } : {}),
+      ...(this.#shared
+        ? {
+            sharedBudget: {
+              id: this.#shared.scope.id,
+              outages: this.#shared.budget.status.outages,
+              degradedMs: this.#shared.budget.status.degradedMs,
+            },
+          }
+        : {}),
     };
   }
 }

@@ -24,10 +24,13 @@ export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): 
   if (m[1]!.toLowerCase() === 'auto') {
     const raw = env.JOB_COMPLETION_INDEX;
     if (raw === undefined || !/^\d+$/.test(raw.trim())) {
-      throw new Error(`shard: "${text}" takes the shard from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job), which is ${raw === undefined ? 'not set' : `"${raw}"`}`);
+      throw new Error(
+        `shard: "${text}" takes the shard from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job), which is ${raw === undefined ? 'not set' : `"${raw}"`}`,
+      );
     }
     index = Number(raw.trim()) + 1;
-    if (index > count) throw new Error(`shard: JOB_COMPLETION_INDEX ${raw.trim()} is outside 0…${count - 1} for "${text}" (completions must equal n)`);
+    if (index > count)
+      throw new Error(`shard: JOB_COMPLETION_INDEX ${raw.trim()} is outside 0…${count - 1} for "${text}" (completions must equal n)`);
   } else {
     index = Number(m[1]);
     if (index < 1 || index > count) throw new Error(`shard: i must be 1…${count}, got "${text}"`);

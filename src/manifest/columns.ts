@@ -8,10 +8,7 @@ import type { KeyType } from '../types.js';
 export const KEY_COLUMNS: readonly KeyType[] = ['id', 'deviceId'];
 
 /** `extensionAttribute1` … `extensionAttribute15`. */
-export const EXTENSION_ATTRIBUTE_COLUMNS: readonly string[] = Array.from(
-  { length: 15 },
-  (_, i) => `extensionAttribute${i + 1}`,
-);
+export const EXTENSION_ATTRIBUTE_COLUMNS: readonly string[] = Array.from({ length: 15 }, (_, i) => `extensionAttribute${i + 1}`);
 
 /** Properties that only Intune or an approved MDM app may set (Windows devices); need `allowMdmProperties`. */
 export const MDM_COLUMNS: readonly string[] = ['isCompliant', 'isManaged'];
@@ -26,12 +23,7 @@ export const STRING_COLUMNS: readonly string[] = ['displayName', 'operatingSyste
  * Every column a manifest may have without special options, canonical spelling, in the order used
  * in messages and PATCH bodies: keys, then properties, then extension attributes 1–15.
  */
-export const ALLOWED_COLUMNS: readonly string[] = [
-  ...KEY_COLUMNS,
-  'accountEnabled',
-  ...STRING_COLUMNS,
-  ...EXTENSION_ATTRIBUTE_COLUMNS,
-];
+export const ALLOWED_COLUMNS: readonly string[] = [...KEY_COLUMNS, 'accountEnabled', ...STRING_COLUMNS, ...EXTENSION_ATTRIBUTE_COLUMNS];
 
 /** All canonical names including the MDM-only ones. */
 export const ALL_COLUMNS: readonly string[] = [...ALLOWED_COLUMNS, ...MDM_COLUMNS];

@@ -12,7 +12,6 @@ import { detectDelimiter, parseSepLine, resolveDelimiterOption } from './delimit
 import { resolveHeader, type ResolvedHeader } from './header.js';
 import { MAX_RECORD_CHARS } from './limits.js';
 
-
 /**
  * csv-parse's parser, each record paired with the line it ends on, read from the parser's live line
  * counter the moment the record is produced (the records wait in the stream's buffer before the
@@ -108,11 +107,9 @@ function csvErrorToManifestError(file: string, err: unknown, lastEndLine: number
   if (typeof code !== 'string') return err;
   const lines = (err as { lines?: unknown }).lines;
   if (code === 'CSV_QUOTE_NOT_CLOSED') {
-    return new ManifestError(
-      file,
-      `a quoted field starting at or after this line is never closed (unbalanced ")`,
-      { line: lastEndLine + 1 },
-    );
+    return new ManifestError(file, `a quoted field starting at or after this line is never closed (unbalanced ")`, {
+      line: lastEndLine + 1,
+    });
   }
   if (code === 'CSV_MAX_RECORD_SIZE') {
     return new ManifestError(
@@ -196,7 +193,8 @@ export async function* readCsvRows(
         let error: string | undefined;
         if (cells.length > width) {
           if (cells.slice(width).every((c) => c.trim() === '')) cells.length = width;
-          else error = `line ${startLine} has ${cells.length} fields but the header has ${width} columns (a ${JSON.stringify(delimiter)} inside a value that is not quoted?)`;
+          else
+            error = `line ${startLine} has ${cells.length} fields but the header has ${width} columns (a ${JSON.stringify(delimiter)} inside a value that is not quoted?)`;
         } else if (cells.length < width) {
           error = `line ${startLine} has ${cells.length} field${cells.length === 1 ? '' : 's'} but the header has ${width} columns`;
         }

@@ -125,10 +125,13 @@ function checkNotWorkbook(file: string, first: Buffer, stream: { destroy(): void
 function readError(file: string, err: unknown): ManifestError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const why =
-    code === 'ENOENT' ? 'no such file' :
-    code === 'EISDIR' ? 'it is a directory' :
-    code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
-    code ?? String(err);
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : (code ?? String(err));
   return new ManifestError(file, `cannot read the file: ${why}`);
 }
 
@@ -197,9 +200,7 @@ async function* decodePieces(
       throw new ManifestError(
         file,
         `not valid ${encoding === 'utf-8' ? 'UTF-8' : encoding.toUpperCase()} text` +
-          (encoding === 'utf-8'
-            ? "; if Excel saved it as plain \"CSV\" rather than \"CSV UTF-8\", pass encoding 'windows-1252'"
-            : ''),
+          (encoding === 'utf-8' ? '; if Excel saved it as plain "CSV" rather than "CSV UTF-8", pass encoding \'windows-1252\'' : ''),
         { line },
       );
     }
@@ -221,7 +222,11 @@ async function* decodePieces(
   try {
     let carry: Buffer = start;
     for (;;) {
-      const next = rest ? await rest.next().catch((err: unknown) => { throw readError(file, err); }) : { done: true as const, value: undefined };
+      const next = rest
+        ? await rest.next().catch((err: unknown) => {
+            throw readError(file, err);
+          })
+        : { done: true as const, value: undefined };
       if (next.done) break;
       onBytes?.(next.value);
       const buf = carry.length ? Buffer.concat([carry, next.value]) : next.value;

@@ -54,9 +54,11 @@ export function quote(value: string, max = 80): string {
  */
 export function jsonParseReason(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message
-    .replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '') // Node's echo, whole or cut ("…"... / ..."…")
-    .slice(0, 200)
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (
+    message
+      .replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '') // Node's echo, whole or cut ("…"... / ..."…")
+      .slice(0, 200)
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  );
 }

@@ -3,13 +3,7 @@
  * device properties, and finding the key column.
  */
 import { RESULT_COLUMNS, type KeyType } from '../types.js';
-import {
-  KEY_COLUMNS,
-  MDM_COLUMNS,
-  canonicalColumn,
-  describeAllowedColumns,
-  suggestColumn,
-} from './columns.js';
+import { KEY_COLUMNS, MDM_COLUMNS, canonicalColumn, describeAllowedColumns, suggestColumn } from './columns.js';
 import { ManifestError, quote } from './errors.js';
 
 /** One named column of a CSV header. */
@@ -86,12 +80,7 @@ export function columnProblemsMessage(problems: string[], anyUnknown: boolean, a
  * @param line 1-based file line of the header.
  * @throws ManifestError naming the columns concerned (and the allowed columns for unknown ones).
  */
-export function resolveHeader(
-  file: string,
-  names: string[],
-  line: number,
-  options: { allowMdmProperties?: boolean } = {},
-): ResolvedHeader {
+export function resolveHeader(file: string, names: string[], line: number, options: { allowMdmProperties?: boolean } = {}): ResolvedHeader {
   let cells = names.map((n) => n.trim());
   const trailingEmptyDropped = cells.length > 1 && cells[cells.length - 1] === '';
   if (trailingEmptyDropped) cells = cells.slice(0, -1);
@@ -136,9 +125,7 @@ export function resolveHeader(
   if (cells.every((c) => c === '')) {
     problems.unshift('the header line is empty');
   } else if (keys.length === 0) {
-    problems.push(
-      `no key column: need "id" (the device object id) or "deviceId"; found columns: ${cells.filter((c) => c).join(', ')}`,
-    );
+    problems.push(`no key column: need "id" (the device object id) or "deviceId"; found columns: ${cells.filter((c) => c).join(', ')}`);
   } else if (keys.length === 2) {
     problems.push('both "id" and "deviceId" columns: use exactly one key column');
   }

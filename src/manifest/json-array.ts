@@ -25,10 +25,7 @@ const WS = new Set([' ', '\t', '\n', '\r']);
  *   a missing or extra comma, text after the closing `]`, an element longer than
  *   {@link MAX_RECORD_CHARS}, or ends before the array is closed.
  */
-export async function* jsonArrayElements(
-  file: string,
-  pieces: AsyncIterable<string>,
-): AsyncGenerator<JsonElement, void, undefined> {
+export async function* jsonArrayElements(file: string, pieces: AsyncIterable<string>): AsyncGenerator<JsonElement, void, undefined> {
   type State = 'start' | 'before' | 'in' | 'after-element' | 'done';
   let state = 'start' as State;
   let afterComma = false;

@@ -88,10 +88,14 @@ export function objectToRow(
   const add = (written: string, value: unknown, shownAs: string): void => {
     const check = checkColumnName(written, options.allowMdmProperties ?? false);
     if ('problem' in check) {
-      throw new ManifestError(file, columnProblemsMessage([check.problem.replace(quote(written), quote(shownAs))], check.unknown, options.allowMdmProperties), {
-        line,
-        column: shownAs,
-      });
+      throw new ManifestError(
+        file,
+        columnProblemsMessage([check.problem.replace(quote(written), quote(shownAs))], check.unknown, options.allowMdmProperties),
+        {
+          line,
+          column: shownAs,
+        },
+      );
     }
     const earlier = writtenFor.get(check.canonical);
     if (earlier !== undefined) {

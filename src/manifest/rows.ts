@@ -45,11 +45,7 @@ function checkNoDuplicateKey(file: string, text: string, line: number): void {
   }
 }
 
-async function* jsonRows(
-  file: string,
-  text: TextSource,
-  options: PassOptions,
-): AsyncGenerator<ManifestRow, void, undefined> {
+async function* jsonRows(file: string, text: TextSource, options: PassOptions): AsyncGenerator<ManifestRow, void, undefined> {
   const clearToken = options.clearToken ?? DEFAULT_CLEAR_TOKEN;
   for await (const element of jsonArrayElements(file, text.pieces)) {
     let value: unknown;
@@ -66,11 +62,7 @@ async function* jsonRows(
   }
 }
 
-async function* jsonLinesRows(
-  file: string,
-  text: TextSource,
-  options: PassOptions,
-): AsyncGenerator<ManifestRow, void, undefined> {
+async function* jsonLinesRows(file: string, text: TextSource, options: PassOptions): AsyncGenerator<ManifestRow, void, undefined> {
   const clearToken = options.clearToken ?? DEFAULT_CLEAR_TOKEN;
   let row = 0;
   for await (const { text: lineText, line } of textLines(file, text.pieces)) {

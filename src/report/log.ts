@@ -22,9 +22,14 @@ export function createLogger(format: LogFormat = 'text', stream: Writable = proc
       stream.write(redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })) + '\n');
       return;
     }
-    const extra = fields && Object.keys(fields).length
-      ? ' (' + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') + ')'
-      : '';
+    const extra =
+      fields && Object.keys(fields).length
+        ? ' (' +
+          Object.entries(fields)
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join(' ') +
+          ')'
+        : '';
     const prefix = level === 'info' ? 'graph-bulk' : `graph-bulk ${level}`;
     stream.write(redactSecrets(`${prefix}: ${message}${extra}`) + '\n');
   };

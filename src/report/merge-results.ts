@@ -45,7 +45,8 @@ export class MergeError extends Error {
 }
 
 /** Text of a placeholder line for a row that no merged file has. */
-export const MISSING_ROW_MESSAGE = 'no line for this row in any merged results file (its shard did not run or did not finish): run it again';
+export const MISSING_ROW_MESSAGE =
+  'no line for this row in any merged results file (its shard did not run or did not finish): run it again';
 
 /**
  * Reads a results file (`.jsonl` as JSON Lines, anything else as CSV) written by graph-bulk.
@@ -71,7 +72,8 @@ export function readResultsTable(path: string): ResultsTable {
       } catch (err) {
         throw new MergeError(`${path}: line ${i + 1} is not JSON: ${(err as Error).message}`);
       }
-      if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new MergeError(`${path}: line ${i + 1} is not a JSON object`);
+      if (typeof record !== 'object' || record === null || Array.isArray(record))
+        throw new MergeError(`${path}: line ${i + 1} is not a JSON object`);
       if (columns.length === 0) columns = Object.keys(record);
       lines.push(Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])));
     });
@@ -86,7 +88,8 @@ export function readResultsTable(path: string): ResultsTable {
   }
   if (lines.length > 0 && !columns.includes('row')) throw new MergeError(`${path}: no "row" column: not a graph-bulk results file`);
   lines.forEach((line, i) => {
-    if (!/^[1-9]\d*$/.test(line.row ?? '')) throw new MergeError(`${path}: result line ${i + 1} has row "${line.row ?? ''}", expected a row number`);
+    if (!/^[1-9]\d*$/.test(line.row ?? ''))
+      throw new MergeError(`${path}: result line ${i + 1} has row "${line.row ?? ''}", expected a row number`);
   });
   return { path, columns: columns.length ? columns : [...RESULT_COLUMNS], lines };
 }
@@ -100,11 +103,16 @@ export function readResultsTable(path: string): ResultsTable {
  *   are only reported.
  * @throws {MergeError} when the files' columns differ.
  */
-export function mergeResults(tables: readonly ResultsTable[], manifest?: { rowCount: number; rows: ReadonlyMap<number, ManifestRowRef> }): MergeOutcome {
+export function mergeResults(
+  tables: readonly ResultsTable[],
+  manifest?: { rowCount: number; rows: ReadonlyMap<number, ManifestRowRef> },
+): MergeOutcome {
   const columns = tables[0]?.columns ?? [...RESULT_COLUMNS];
   for (const t of tables) {
     if (t.lines.length && t.columns.join('\u0000') !== columns.join('\u0000')) {
-      throw new MergeError(`${t.path}: columns differ from ${tables[0]!.path} (${t.columns.join(',')} vs ${columns.join(',')}): results of different manifests cannot be merged`);
+      throw new MergeError(
+        `${t.path}: columns differ from ${tables[0]!.path} (${t.columns.join(',')} vs ${columns.join(',')}): results of different manifests cannot be merged`,
+      );
     }
   }
   const chosen = new Map<number, { line: Record<string, string>; file: string }>();
@@ -122,7 +130,10 @@ export function mergeResults(tables: readonly ResultsTable[], manifest?: { rowCo
   let maxRow = 0;
   for (const row of chosen.keys()) maxRow = Math.max(maxRow, row);
   const rowCount = manifest ? manifest.rowCount : maxRow;
-  const duplicates = [...seenIn].filter(([, files]) => files.length > 1).map(([row, files]) => ({ row, files })).sort((a, b) => a.row - b.row);
+  const duplicates = [...seenIn]
+    .filter(([, files]) => files.length > 1)
+    .map(([row, files]) => ({ row, files }))
+    .sort((a, b) => a.row - b.row);
   const mismatched: MergeOutcome['mismatched'] = [];
   const missing: number[] = [];
   const lines: Array<Record<string, string>> = [];
@@ -133,7 +144,8 @@ export function mergeResults(tables: readonly ResultsTable[], manifest?: { rowCo
       if (manifest) {
         const key = (hit.line.key ?? '').trim().toLowerCase();
         const manifestKey = ref ? ref.key.trim().toLowerCase() : '';
-        if (!ref || (key && manifestKey && key !== manifestKey)) mismatched.push({ row, file: hit.file, key: hit.line.key ?? '', manifestKey: ref?.key ?? '(no such row)' });
+        if (!ref || (key && manifestKey && key !== manifestKey))
+          mismatched.push({ row, file: hit.file, key: hit.line.key ?? '', manifestKey: ref?.key ?? '(no such row)' });
       }
       lines.push(hit.line);
       continue;
@@ -141,7 +153,18 @@ export function mergeResults(tables: readonly ResultsTable[], manifest?: { rowCo
     missing.push(row);
     if (ref) {
       const placeholder: Record<string, string> = Object.fromEntries(columns.map((c) => [c, ref.columns[c] ?? '']));
-      Object.assign(placeholder, { row: String(row), key: ref.key, keyType: ref.keyType, outcome: 'skipped', httpStatus: '', errorCode: '', errorMessage: MISSING_ROW_MESSAGE, attempts: '0', requestId: '', finishedAt: '' });
+      Object.assign(placeholder, {
+        row: String(row),
+        key: ref.key,
+        keyType: ref.keyType,
+        outcome: 'skipped',
+        httpStatus: '',
+        errorCode: '',
+        errorMessage: MISSING_ROW_MESSAGE,
+        attempts: '0',
+        requestId: '',
+        finishedAt: '',
+      });
       lines.push(placeholder);
     }
   }

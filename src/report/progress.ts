@@ -45,16 +45,31 @@ export class Progress {
     const eta = rate > 0 ? left / rate : Infinity;
     const pct = s.total > 0 ? (100 * s.done) / s.total : 100;
     if (this.format === 'json') {
-      this.stream.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'progress', done: s.done, total: s.total, rowsPerSecond: Number(rate.toFixed(1)), etaSeconds: Number.isFinite(eta) ? Math.round(eta) : null, throttled429: s.throttled429 }) + '\n');
+      this.stream.write(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          level: 'info',
+          msg: 'progress',
+          done: s.done,
+          total: s.total,
+          rowsPerSecond: Number(rate.toFixed(1)),
+          etaSeconds: Number.isFinite(eta) ? Math.round(eta) : null,
+          throttled429: s.throttled429,
+        }) + '\n',
+      );
       return;
     }
     const etaText = Number.isFinite(eta) ? `${Math.round(eta)} s` : '?';
     if (this.#tty) {
       const width = 24;
       const filled = Math.round((pct / 100) * width);
-      this.stream.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${s.done}/${s.total} rows ${pct.toFixed(0)}%  ${rate.toFixed(0)} rows/s  ETA ${etaText}  429s ${s.throttled429}`);
+      this.stream.write(
+        `\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${s.done}/${s.total} rows ${pct.toFixed(0)}%  ${rate.toFixed(0)} rows/s  ETA ${etaText}  429s ${s.throttled429}`,
+      );
     } else {
-      this.stream.write(`graph-bulk: ${s.done}/${s.total} rows (${pct.toFixed(0)}%), ${rate.toFixed(1)} rows/s, ETA ${etaText}, 429s ${s.throttled429}\n`);
+      this.stream.write(
+        `graph-bulk: ${s.done}/${s.total} rows (${pct.toFixed(0)}%), ${rate.toFixed(1)} rows/s, ETA ${etaText}, 429s ${s.throttled429}\n`,
+      );
     }
   }
 }

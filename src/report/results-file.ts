@@ -203,7 +203,11 @@ export class ResultsFile {
   }
 
   #csvLine(r: RowResult): string {
-    return this.#values(r).map((v) => (typeof v !== 'string' ? String(v) : PLAIN_CELL.test(v) ? v : csvCell(neutraliseCell(v)))).join(',') + '\n';
+    return (
+      this.#values(r)
+        .map((v) => (typeof v !== 'string' ? String(v) : PLAIN_CELL.test(v) ? v : csvCell(neutraliseCell(v))))
+        .join(',') + '\n'
+    );
   }
 
   #jsonLine(r: RowResult): string {

@@ -96,7 +96,9 @@ export function parseResults(complete: string, format: ResultsFormat, source: st
     if (complete === '') return [];
     const header = (parse(complete, { to_line: 1 }) as string[][])[0] ?? [];
     if (RESULT_COLUMNS.some((c, i) => header[i] !== c)) {
-      throw new ResumeError(`${source} does not start with the results columns ${RESULT_COLUMNS.join(',')}: is this a graph-bulk results file?`);
+      throw new ResumeError(
+        `${source} does not start with the results columns ${RESULT_COLUMNS.join(',')}: is this a graph-bulk results file?`,
+      );
     }
     try {
       records = parse(complete, { columns: true }) as Array<Record<string, string>>;
@@ -105,18 +107,24 @@ export function parseResults(complete: string, format: ResultsFormat, source: st
     }
   }
   const manifestColumnsOf = (r: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(r).filter(([k]) => !(RESULT_COLUMNS as readonly string[]).includes(k)).map(([k, v]) => [k, String(v)]));
+    Object.fromEntries(
+      Object.entries(r)
+        .filter(([k]) => !(RESULT_COLUMNS as readonly string[]).includes(k))
+        .map(([k, v]) => [k, String(v)]),
+    );
   return records.map((r, i) => {
     const row = Number(r.row);
     const outcome = String(r.outcome ?? '');
     if (!Number.isInteger(row) || row < 1 || !OUTCOMES.has(outcome)) {
-      throw new ResumeError(`${source}: result line ${i + 1} has row ${JSON.stringify(r.row)} and outcome ${JSON.stringify(r.outcome)}; expected a row number and one of ${[...OUTCOMES].join(', ')}`);
+      throw new ResumeError(
+        `${source}: result line ${i + 1} has row ${JSON.stringify(r.row)} and outcome ${JSON.stringify(r.outcome)}; expected a row number and one of ${[...OUTCOMES].join(', ')}`,
+      );
     }
     const text = (v: unknown) => (v === undefined || v === '' ? undefined : String(v));
     return {
       row,
       key: String(r.key ?? ''),
-      keyType: (String(r.keyType ?? '') as RowResult['keyType']),
+      keyType: String(r.keyType ?? '') as RowResult['keyType'],
       outcome: outcome as Outcome,
       httpStatus: text(r.httpStatus) === undefined ? undefined : Number(r.httpStatus),
       errorCode: text(r.errorCode),

@@ -61,11 +61,13 @@ export function formatSummary(s: JobSummary): string {
     `graph-bulk: ${s.rows} rows: ${outcomes || 'none'}`,
     `  wall time ${(s.wallMs / 1000).toFixed(1)} s, ${s.writesSent} writes sent (${s.writesPerSecond.toFixed(1)}/s), ${s.readsSent} reads, ${s.retries} retries, ${s.throttled429} 429s received`,
   ];
-  if (s.resumedFrom !== undefined) lines.push(`  resumed from ${s.resumedFrom}: ${s.carriedOver ?? 0} rows updated there carried over, not sent again`);
+  if (s.resumedFrom !== undefined)
+    lines.push(`  resumed from ${s.resumedFrom}: ${s.carriedOver ?? 0} rows updated there carried over, not sent again`);
   if (s.plan) lines.push(`  plan: ${s.plan.toChange} to change, ${s.plan.unchanged} unchanged, ${s.plan.notFound} not found`);
   const codes = Object.entries(s.byErrorCode).sort((a, b) => b[1] - a[1]);
   if (codes.length) lines.push(`  failed by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
-  if (s.shard) lines.push(`  shard ${s.shard}: only this shard's rows are in this results file (graph-bulk merge-results combines the shards)`);
+  if (s.shard)
+    lines.push(`  shard ${s.shard}: only this shard's rows are in this results file (graph-bulk merge-results combines the shards)`);
   if (s.sharedBudget) {
     const b = s.sharedBudget;
     const outages = b.outages

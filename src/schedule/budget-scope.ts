@@ -2,7 +2,7 @@ import { readTokenIdentity } from '../auth/token-claims.js';
 
 /**
  * Whose write budget a job spends. Graph's write budget belongs to an application in a tenant
- * (3,000 writes per 150 s per app per tenant; graph-facts.md §3, learn.microsoft.com/en-us/graph/throttling-limits),
+ * (3,000 writes per 150 s per app per tenant; docs/graph-behaviour.md §3, learn.microsoft.com/en-us/graph/throttling-limits),
  * so every job of that app in that tenant must draw from one shared budget, whatever manifest it runs.
  */
 export interface BudgetScope {

@@ -1,7 +1,7 @@
 /**
  * What the job engine needs of a write budget, whether it lives in this process ({@link WriteBudget})
  * or is shared with other processes through Redis ({@link SharedBudget}). Weights are writes: every
- * PATCH costs one, alone or inside a `$batch` (graph-facts.md §3).
+ * PATCH costs one, alone or inside a `$batch` (docs/graph-behaviour.md §3).
  *
  * @see ./write-budget.ts
  * @see ./shared-budget.ts

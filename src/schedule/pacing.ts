@@ -6,7 +6,7 @@
  * Shaped like Azure SDK core-rest-pipeline's retry strategies: small named strategies, each with one
  * decision function, asked in order; the first that has something to say decides.
  *
- * Graph behaviour encoded (graph-facts.md §3; learn.microsoft.com/en-us/graph/throttling,
+ * Graph behaviour encoded (docs/graph-behaviour.md §3; learn.microsoft.com/en-us/graph/throttling,
  * learn.microsoft.com/en-us/graph/throttling-limits):
  * - the write budget is a token bucket per app and tenant; 429s can come below the nominal limit;
  * - a 429 carries `Retry-After` (seconds); the throttle is per app, so every worker pauses for it;

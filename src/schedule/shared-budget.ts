@@ -8,7 +8,7 @@ import { WriteBudget } from './write-budget.js';
  * One write budget for every process and machine that writes as the same app in the same tenant,
  * kept in Redis by bottleneck's clustering mode (an existing distributed limiter: its Lua scripts
  * take writes from one reservoir atomically). Graph's budget is per app per tenant (3,000 writes
- * per 150 s; graph-facts.md §3, learn.microsoft.com/en-us/graph/throttling-limits), not per process:
+ * per 150 s; docs/graph-behaviour.md §3, learn.microsoft.com/en-us/graph/throttling-limits), not per process:
  * two overlapping cron jobs or n pods that each believed they owned it would together provoke 429 storms.
  *
  * - **Refill**: bottleneck's own `reservoirIncreaseAmount / Interval / Maximum`, computed in Redis
@@ -57,7 +57,8 @@ export class SharedBudget implements PacingBudget {
    * @throws {Error} when `redisUrl` is not a `redis://` or `rediss://` URL.
    */
   static async start(options: SharedBudgetOptions): Promise<SharedBudget> {
-    if (!/^rediss?:\/\//i.test(options.redisUrl)) throw new Error(`not a Redis URL (redis:// or rediss://): ${describeRedisUrl(options.redisUrl)}`);
+    if (!/^rediss?:\/\//i.test(options.redisUrl))
+      throw new Error(`not a Redis URL (redis:// or rediss://): ${describeRedisUrl(options.redisUrl)}`);
     const budget = new SharedBudget(options);
     await budget.#begin();
     return budget;
@@ -106,7 +107,13 @@ export class SharedBudget implements PacingBudget {
   /** Where the budget is now, how many processes share it, and the Redis outages so far (ms). */
   get status(): SharedBudgetStatus {
     const ongoing = this.#mode === 'degraded' ? Date.now() - this.#outageStart : 0;
-    return { mode: this.#mode, peers: this.#peersSeen, outages: this.#outages, degradedMs: this.#degradedMs + ongoing, spentUnused: this.#spent };
+    return {
+      mode: this.#mode,
+      peers: this.#peersSeen,
+      outages: this.#outages,
+      degradedMs: this.#degradedMs + ongoing,
+      spentUnused: this.#spent,
+    };
   }
 
   /**
@@ -336,7 +343,9 @@ export class SharedBudget implements PacingBudget {
     this.#appliedAt = Date.now();
     const refill = reservoirIncrease(this.#o.refillPerSecond, this.#rateFactor);
     // bottleneck's typings say updateSettings returns the limiter; it returns a promise of it.
-    Promise.resolve(cluster.limiter.updateSettings({ reservoirIncreaseAmount: refill.amount, reservoirIncreaseInterval: refill.intervalMs })).catch(() => undefined);
+    Promise.resolve(
+      cluster.limiter.updateSettings({ reservoirIncreaseAmount: refill.amount, reservoirIncreaseInterval: refill.intervalMs }),
+    ).catch(() => undefined);
   }
 
   #newChangeSignal(): void {
@@ -444,7 +453,10 @@ export function assumedPeers(lastSeen: number | undefined, knownPeers = 0): numb
  * The local budget of one process on its fallback: a 1/`peers` share of the burst and of the refill
  * (it also starts empty, see {@link SharedBudget}). Pure.
  */
-export function fallbackBudget(budget: { burst: number; refillPerSecond: number }, peers: number): { burst: number; refillPerSecond: number } {
+export function fallbackBudget(
+  budget: { burst: number; refillPerSecond: number },
+  peers: number,
+): { burst: number; refillPerSecond: number } {
   return { burst: Math.max(1, Math.floor(budget.burst / peers)), refillPerSecond: budget.refillPerSecond / peers };
 }
 

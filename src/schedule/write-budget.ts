@@ -1,7 +1,7 @@
 /**
  * The client-side write budget: a token bucket that mirrors Graph's (3,000 writes per 150 s per app
  * per tenant = burst 3,000, refill 20 writes/s; every PATCH costs one write, alone or inside a
- * `$batch`: graph-facts.md §3, learn.microsoft.com/en-us/graph/throttling-limits), so that writes are
+ * `$batch`: docs/graph-behaviour.md §3, learn.microsoft.com/en-us/graph/throttling-limits), so that writes are
  * paced to the budget instead of discovering it through 429s.
  *
  * Two parts: {@link TokenLevel}, the pure arithmetic (the level is computed from elapsed time, so the
@@ -39,7 +39,8 @@ export class TokenLevel {
    */
   constructor(burst: number, refillPerSecond: number, nowMs: number, initial = burst) {
     if (!(burst >= 1) || !Number.isFinite(burst)) throw new RangeError(`burst must be a number ≥ 1, got ${burst}`);
-    if (!(refillPerSecond > 0) || !Number.isFinite(refillPerSecond)) throw new RangeError(`refillPerSecond must be > 0, got ${refillPerSecond}`);
+    if (!(refillPerSecond > 0) || !Number.isFinite(refillPerSecond))
+      throw new RangeError(`refillPerSecond must be > 0, got ${refillPerSecond}`);
     this.burst = burst;
     this.refillPerMs = refillPerSecond / 1000;
     this.#level = Math.max(0, Math.min(burst, initial));

@@ -142,7 +142,10 @@ export class GraphSender {
     }
     let parsed: ReturnType<typeof parseBatchResponse>;
     try {
-      parsed = parseBatchResponse(res.json, batchItems.map((i) => i.id));
+      parsed = parseBatchResponse(
+        res.json,
+        batchItems.map((i) => i.id),
+      );
     } catch (err) {
       all({ status: 502, errorCode: 'BadBatchResponse', errorMessage: redactSecrets((err as Error).message) });
       return { outcomes, info };

@@ -29,7 +29,7 @@ export interface DecideOptions {
 }
 
 /**
- * Decides a row from its device's state (graph-facts.md §1: send only changed values; app-only callers
+ * Decides a row from its device's state (docs/graph-behaviour.md §1: send only changed values; app-only callers
  * may change only extension attributes on devices that are not Windows).
  */
 export function decideRow(update: DeviceUpdate, state: DeviceState, options: DecideOptions): RowDecision {
@@ -55,7 +55,7 @@ export function decideRow(update: DeviceUpdate, state: DeviceState, options: Dec
 /**
  * The verdict on a write Graph confirmed with `status`, from reading the device back (`verify`):
  * - `updated`, "verified", when the device holds every value sent;
- * - `not-applied` with what was found otherwise (graph-facts.md §1: a 204 alone does not prove the
+ * - `not-applied` with what was found otherwise (docs/graph-behaviour.md §1: a 204 alone does not prove the
  *   write happened; a read-back does);
  * - `updated`, "not verified: …", when the read-back itself failed or the run stopped first: Graph's
  *   confirmation stands, unproven.
@@ -68,12 +68,18 @@ export function verdictAfterWrite(
   notes: readonly string[],
 ): { outcome: 'updated' | 'not-applied'; errorMessage: string } {
   if (readBack.kind !== 'found') {
-    const why = readBack.kind === 'stopped' ? 'the run stopped' : `${readBack.outcome.status ?? readBack.outcome.networkError} ${readBack.outcome.errorCode ?? ''}`.trimEnd();
+    const why =
+      readBack.kind === 'stopped'
+        ? 'the run stopped'
+        : `${readBack.outcome.status ?? readBack.outcome.networkError} ${readBack.outcome.errorCode ?? ''}`.trimEnd();
     return { outcome: 'updated', errorMessage: [...notes, `not verified: reading it back failed (${why})`].join('; ') };
   }
   const missing = diffDevice(sent, readBack.state).changes;
   if (missing.length > 0) {
-    return { outcome: 'not-applied', errorMessage: [`Graph answered ${status} but reading the device back found ${describeMissing(missing)}`, ...notes].join('; ') };
+    return {
+      outcome: 'not-applied',
+      errorMessage: [`Graph answered ${status} but reading the device back found ${describeMissing(missing)}`, ...notes].join('; '),
+    };
   }
   return { outcome: 'updated', errorMessage: [...notes, 'verified'].join('; ') };
 }

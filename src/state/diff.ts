@@ -2,7 +2,7 @@
  * Comparing what a manifest row asks for with what a device holds. Pure.
  *
  * One comparison serves three purposes: the plan (what would change, old → new), the write (send only
- * what differs: Graph's own advice is not to send unchanged values, graph-facts.md §1), and the
+ * what differs: Graph's own advice is not to send unchanged values, docs/graph-behaviour.md §1), and the
  * verification after a write (what is still not there).
  */
 import type { DevicePatchBody, DeviceState, PropertyValue } from '../types.js';

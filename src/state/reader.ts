@@ -5,7 +5,7 @@
  *
  * Sources: learn.microsoft.com/en-us/graph/api/device-get, /graph/json-batching, /graph/throttling,
  * /graph/throttling-limits (identity and access: resource units per app per tenant; a GET of one
- * device costs 1 unit, `$select` takes one off but never below 1) — graph-facts.md §2 and §3.
+ * device costs 1 unit, `$select` takes one off but never below 1) — docs/graph-behaviour.md §2 and §3.
  */
 import type { TokenManager } from '../auth/token-source.js';
 import { MAX_BATCH_REQUESTS } from '../graph/batch.js';
@@ -192,10 +192,21 @@ export class DeviceReader {
         this.#tokensThatWorked.add(info.token);
         try {
           const state = parseDeviceState(outcome.body);
-          p.resolve({ kind: 'found', state, attempts: p.attempts, httpStatus: outcome.status, ...(outcome.requestId ? { requestId: outcome.requestId } : {}) });
+          p.resolve({
+            kind: 'found',
+            state,
+            attempts: p.attempts,
+            httpStatus: outcome.status,
+            ...(outcome.requestId ? { requestId: outcome.requestId } : {}),
+          });
         } catch (err) {
           const message = err instanceof DeviceStateError ? err.message : String(err);
-          p.resolve({ kind: 'failed', outcome: { ...outcome, status: 502, errorCode: 'BadDeviceResponse', errorMessage: message }, reason: message, attempts: p.attempts });
+          p.resolve({
+            kind: 'failed',
+            outcome: { ...outcome, status: 502, errorCode: 'BadDeviceResponse', errorMessage: message },
+            reason: message,
+            attempts: p.attempts,
+          });
         }
         return;
       }
@@ -204,7 +215,7 @@ export class DeviceReader {
         this.#tokensThatWorked.add(info.token);
       }
       // 401: a token that worked before has expired (or was revoked): renew and replay, free, each
-      // time; a token that never worked gets one free replay with a fresh one (graph-facts.md §4).
+      // time; a token that never worked gets one free replay with a fresh one (docs/graph-behaviour.md §4).
       if (outcome.status === 401 && !this.#stopped && (p.authReplays === 0 || this.#tokensThatWorked.has(info.token))) {
         p.authReplays++;
         void this.#o.tokens.renew(info.token).catch(() => undefined);

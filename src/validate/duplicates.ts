@@ -97,7 +97,10 @@ export class GuidRowTable {
       const row = oldRows[slot]!;
       if (row === 0) continue;
       const k = slot * 4;
-      const w0 = oldKeys[k]!, w1 = oldKeys[k + 1]!, w2 = oldKeys[k + 2]!, w3 = oldKeys[k + 3]!;
+      const w0 = oldKeys[k]!,
+        w1 = oldKeys[k + 1]!,
+        w2 = oldKeys[k + 2]!,
+        w3 = oldKeys[k + 3]!;
       const to = this.probe(w0, w1, w2, w3);
       this.keys[to * 4] = w0;
       this.keys[to * 4 + 1] = w1;

@@ -14,6 +14,7 @@ export { isGuid };
  * and the zero-width direction marks and isolates that right-to-left locales put around values
  * (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
  */
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: each invisible code point is stripped on its own, ZWJ included
 const INVISIBLE = /[\u200B\u200C\u200D\u2060\uFEFF\u00AD\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 /** The canonical (lower-case) form of a GUID, or `undefined` when `s` is not exactly a GUID. */

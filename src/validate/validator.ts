@@ -48,12 +48,11 @@ export function isInvalid(result: ValidationResult): result is InvalidRow {
 }
 
 const show = (value: unknown): string => {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
 };
 
-const describeType = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+const describeType = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
 
 /** A row's key after validation: found (maybe invalid) or missing. */
 interface KeyFound {
@@ -88,7 +87,13 @@ function findKey(fields: Record<string, unknown>): KeyFound {
   const keyType = named[0]!;
   const raw = fields[keyType];
   if (typeof raw !== 'string') {
-    return { keyType, key: JSON.stringify(raw) ?? String(raw), valid: false, notes: [], problem: `${keyType} ${show(raw)} is not a GUID (it is ${describeType(raw)})` };
+    return {
+      keyType,
+      key: JSON.stringify(raw) ?? String(raw),
+      valid: false,
+      notes: [],
+      problem: `${keyType} ${show(raw)} is not a GUID (it is ${describeType(raw)})`,
+    };
   }
   const normal = normaliseKey(raw, keyType);
   if ('error' in normal) {

@@ -27,7 +27,10 @@ export async function startSecureEmulator(count: number, options: EmulatorOption
 /** A manifest setting extensionAttribute1 to `value` on `count` of the emulator's devices from
  * `offset` on; returns its path and the ids. */
 export function manifestFor(emu: Emulator, count: number, value = 'signed-in', offset = 0): { path: string; ids: string[] } {
-  const ids = emu.devices().slice(offset, offset + count).map((d) => d.id);
+  const ids = emu
+    .devices()
+    .slice(offset, offset + count)
+    .map((d) => d.id);
   const path = join(tempDir('gb-auth-'), 'manifest.csv');
   writeFileSync(path, `id,extensionAttribute1\n${ids.map((id) => `${id},${value}`).join('\n')}\n`);
   return { path, ids };
@@ -69,4 +72,5 @@ export function expectAllUpdated(emu: Emulator | undefined, run: SignInRun, ids:
 }
 
 /** The Entra requests that issue tokens (token endpoint and managed-identity endpoint). */
-export const tokenRequests = (emu: Emulator) => emu.entra!.requests().filter((r) => r.endpoint === 'token' || r.endpoint === 'managed-identity');
+export const tokenRequests = (emu: Emulator) =>
+  emu.entra!.requests().filter((r) => r.endpoint === 'token' || r.endpoint === 'managed-identity');

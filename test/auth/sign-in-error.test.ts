@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { entraSentence, explainSignInError, SignInError } from '../../src/auth/sign-in-error.js';
 import { freshTokenClaims, TokenManager, type TokenSource } from '../../src/auth/token-source.js';
 
-const context = { auth: 'client-secret', tenantId: 'tenant-1', clientId: 'app-1', authorityHost: 'https://login.microsoftonline.us', secrets: ['S3cret~value.abc'] };
+const context = {
+  auth: 'client-secret',
+  tenantId: 'tenant-1',
+  clientId: 'app-1',
+  authorityHost: 'https://login.microsoftonline.us',
+  secrets: ['S3cret~value.abc'],
+};
 
 describe('explainSignInError', () => {
   it('keeps the AADSTS code and sentence, drops trace lines, adds what to check, removes the secret', () => {
@@ -19,22 +25,38 @@ describe('explainSignInError', () => {
   });
 
   it('an unresolvable authority takes the code from the diagnosis (unknown tenant → AADSTS90002)', () => {
-    const e = explainSignInError(new Error('endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details'), context, "AADSTS90002: Tenant 'tenant-1' not found. Check to make sure…\r\nTrace ID: x");
+    const e = explainSignInError(
+      new Error('endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details'),
+      context,
+      "AADSTS90002: Tenant 'tenant-1' not found. Check to make sure…\r\nTrace ID: x",
+    );
     expect(e.code).toBe('AADSTS90002');
-    expect(e.message).toMatch(/check: AZURE_TENANT_ID \(tenant-1\) must be your directory \(tenant\) id, and --cloud \/ --authority-host \(https:\/\/login\.microsoftonline\.us\)/);
+    expect(e.message).toMatch(
+      /check: AZURE_TENANT_ID \(tenant-1\) must be your directory \(tenant\) id, and --cloud \/ --authority-host \(https:\/\/login\.microsoftonline\.us\)/,
+    );
   });
 
   it('without a code, advice follows the credential kind (managed identity, workload identity, default)', () => {
-    const mi = explainSignInError(new Error('ManagedIdentityCredential: Network unreachable. Message: connect ECONNREFUSED'), { ...context, auth: 'managed-identity' });
+    const mi = explainSignInError(new Error('ManagedIdentityCredential: Network unreachable. Message: connect ECONNREFUSED'), {
+      ...context,
+      auth: 'managed-identity',
+    });
     expect(mi.code).toBeUndefined();
     expect(mi.message).toMatch(/^ManagedIdentityCredential: Network unreachable/);
     expect(mi.message).toMatch(/check: run where a managed identity is assigned/);
-    expect(explainSignInError(new Error('no file'), { ...context, auth: 'workload-identity' }).message).toMatch(/AZURE_FEDERATED_TOKEN_FILE must be readable/);
-    expect(explainSignInError(new Error('CredentialUnavailableError: none'), { ...context, auth: 'default' }).message).toMatch(/choose one with --auth/);
+    expect(explainSignInError(new Error('no file'), { ...context, auth: 'workload-identity' }).message).toMatch(
+      /AZURE_FEDERATED_TOKEN_FILE must be readable/,
+    );
+    expect(explainSignInError(new Error('CredentialUnavailableError: none'), { ...context, auth: 'default' }).message).toMatch(
+      /choose one with --auth/,
+    );
   });
 
   it('entraSentence finds the first AADSTS sentence', () => {
-    expect(entraSentence('x AADSTS700016: Application with identifier \'a\' was not found. Trace ID: 1')).toEqual({ code: 'AADSTS700016', sentence: "Application with identifier 'a' was not found." });
+    expect(entraSentence("x AADSTS700016: Application with identifier 'a' was not found. Trace ID: 1")).toEqual({
+      code: 'AADSTS700016',
+      sentence: "Application with identifier 'a' was not found.",
+    });
     expect(entraSentence('nothing here')).toBeUndefined();
   });
 });

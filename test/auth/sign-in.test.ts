@@ -99,11 +99,21 @@ describe('azure-cli', () => {
     // A stand-in `az` on PATH: records its arguments and prints what `az account get-access-token --output json` prints.
     const bin = tempDir('gb-az-');
     const argsFile = join(bin, 'args.txt');
-    const printed = { accessToken: emu.issueToken(600_000), expiresOn: '2099-01-01 00:00:00.000000', expires_on: Math.floor(Date.now() / 1000) + 600, tenant: emu.entra!.tenantId, tokenType: 'Bearer' };
+    const printed = {
+      accessToken: emu.issueToken(600_000),
+      expiresOn: '2099-01-01 00:00:00.000000',
+      expires_on: Math.floor(Date.now() / 1000) + 600,
+      tenant: emu.entra!.tenantId,
+      tokenType: 'Bearer',
+    };
     writeFileSync(join(bin, 'az'), `#!/bin/sh\necho "$@" > '${argsFile}'\necho '${JSON.stringify(printed)}'\n`, { mode: 0o755 });
-    const run = await runSignedIn(emu, path, ['--auth', 'azure-cli', '--tenant-id', emu.entra!.tenantId], { PATH: `${bin}:${process.env.PATH ?? ''}` });
+    const run = await runSignedIn(emu, path, ['--auth', 'azure-cli', '--tenant-id', emu.entra!.tenantId], {
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+    });
     expectAllUpdated(emu, run, ids);
-    expect(readFileSync(argsFile, 'utf8').trim()).toBe(`account get-access-token --output json --resource ${emu.url} --tenant ${emu.entra!.tenantId}`);
+    expect(readFileSync(argsFile, 'utf8').trim()).toBe(
+      `account get-access-token --output json --resource ${emu.url} --tenant ${emu.entra!.tenantId}`,
+    );
   });
 });
 
@@ -111,12 +121,26 @@ describe('settings from the standard variables or the job file', () => {
   it('--auth environment, the default (DefaultAzureCredential), and tenantId/clientId/authorityHost from a job file with the secret from the environment', async () => {
     emu = await startSecureEmulator(30);
     const entra = emu.entra!;
-    const standard = { AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: entra.clientId, AZURE_CLIENT_SECRET: entra.clientSecret, AZURE_AUTHORITY_HOST: entra.url };
+    const standard = {
+      AZURE_TENANT_ID: entra.tenantId,
+      AZURE_CLIENT_ID: entra.clientId,
+      AZURE_CLIENT_SECRET: entra.clientSecret,
+      AZURE_AUTHORITY_HOST: entra.url,
+    };
     const a = manifestFor(emu, 10, 'environment', 0);
     const b = manifestFor(emu, 10, 'default', 10);
     const c = manifestFor(emu, 10, 'job-file', 20);
     const jobFile = join(tempDir('gb-job-'), 'nightly.json');
-    writeFileSync(jobFile, JSON.stringify({ manifest: c.path, auth: 'client-secret', tenantId: entra.tenantId, clientId: entra.clientId, authorityHost: entra.url }));
+    writeFileSync(
+      jobFile,
+      JSON.stringify({
+        manifest: c.path,
+        auth: 'client-secret',
+        tenantId: entra.tenantId,
+        clientId: entra.clientId,
+        authorityHost: entra.url,
+      }),
+    );
     const [envRun, defaultRun, jobRun] = await Promise.all([
       runSignedIn(emu, a.path, ['--auth', 'environment'], standard),
       runSignedIn(emu, b.path, [], standard),
@@ -160,7 +184,12 @@ describe('sign-in failures stop the run before any row, exit 3, with the Entra c
       expect(text).not.toContain(wrong);
       expect(text).not.toContain(wrong.slice(0, 12));
     }
-    expect(entra.requests().filter((r) => r.endpoint === 'token').map((r) => r.errorCode)).toContain(7000215);
+    expect(
+      entra
+        .requests()
+        .filter((r) => r.endpoint === 'token')
+        .map((r) => r.errorCode),
+    ).toContain(7000215);
   });
 
   it('unknown tenant → AADSTS90002; unknown client → AADSTS700016; both exit 3 before any Graph request', async () => {
@@ -169,8 +198,16 @@ describe('sign-in failures stop the run before any row, exit 3, with the Entra c
     const entra = emu.entra!;
     const base = { AZURE_CLIENT_SECRET: entra.clientSecret, AZURE_AUTHORITY_HOST: entra.url };
     const [badTenant, badClient] = await Promise.all([
-      runSignedIn(emu, path, ['--auth', 'client-secret'], { ...base, AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000bad', AZURE_CLIENT_ID: entra.clientId }),
-      runSignedIn(emu, path, ['--auth', 'client-secret'], { ...base, AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: '00000000-0000-4000-8000-00000000c1d0' }),
+      runSignedIn(emu, path, ['--auth', 'client-secret'], {
+        ...base,
+        AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000bad',
+        AZURE_CLIENT_ID: entra.clientId,
+      }),
+      runSignedIn(emu, path, ['--auth', 'client-secret'], {
+        ...base,
+        AZURE_TENANT_ID: entra.tenantId,
+        AZURE_CLIENT_ID: '00000000-0000-4000-8000-00000000c1d0',
+      }),
     ]);
     expect(badTenant.code).toBe(3);
     expect(badTenant.stderr).toContain('AADSTS90002');

@@ -20,12 +20,17 @@ describe('tokens that die during the run', () => {
     const { path, ids } = manifestFor(emu, 60);
     const entra = emu.entra!;
     // Paced to ~10 writes/s: the run lasts more than 5 s, longer than two token lifetimes.
-    const run = await runSignedIn(emu, path, ['--auth', 'client-secret', '--mode', 'single', '--concurrency', '2', '--write-burst', '5', '--write-refill', '10'], {
-      AZURE_TENANT_ID: entra.tenantId,
-      AZURE_CLIENT_ID: entra.clientId,
-      AZURE_CLIENT_SECRET: entra.clientSecret,
-      AZURE_AUTHORITY_HOST: entra.url,
-    });
+    const run = await runSignedIn(
+      emu,
+      path,
+      ['--auth', 'client-secret', '--mode', 'single', '--concurrency', '2', '--write-burst', '5', '--write-refill', '10'],
+      {
+        AZURE_TENANT_ID: entra.tenantId,
+        AZURE_CLIENT_ID: entra.clientId,
+        AZURE_CLIENT_SECRET: entra.clientSecret,
+        AZURE_AUTHORITY_HOST: entra.url,
+      },
+    );
     expectAllUpdated(emu, run, ids);
     expect(run.wallMs).toBeGreaterThan(3 * 2000);
     const issued = tokenRequests(emu).filter((r) => r.status === 200);
@@ -41,9 +46,19 @@ describe('tokens that die during the run', () => {
       const entra = emu.entra!;
       const env: Record<string, string> =
         kind === 'client-secret'
-          ? { AZURE_TENANT_ID: entra.tenantId, AZURE_CLIENT_ID: entra.clientId, AZURE_CLIENT_SECRET: entra.clientSecret, AZURE_AUTHORITY_HOST: entra.url }
+          ? {
+              AZURE_TENANT_ID: entra.tenantId,
+              AZURE_CLIENT_ID: entra.clientId,
+              AZURE_CLIENT_SECRET: entra.clientSecret,
+              AZURE_AUTHORITY_HOST: entra.url,
+            }
           : { IDENTITY_ENDPOINT: entra.identityEndpoint, IDENTITY_HEADER: entra.identityHeader };
-      const run = await runSignedIn(emu, path, ['--auth', kind, '--mode', 'single', '--concurrency', '2', '--write-burst', '5', '--write-refill', '10'], env);
+      const run = await runSignedIn(
+        emu,
+        path,
+        ['--auth', kind, '--mode', 'single', '--concurrency', '2', '--write-burst', '5', '--write-refill', '10'],
+        env,
+      );
       expectAllUpdated(emu, run, ids);
       // Graph did reject tokens midway, and the rows it rejected were replayed with a new token.
       expect(emu.stats().unauthorized).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-/** Bearer tokens (graph-facts.md §4). */
+/** Bearer tokens (docs/graph-behaviour.md §4). */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { IOS, WIN, call, graphError, patch, sleep, start } from './helpers.js';
@@ -25,9 +25,15 @@ describe('bearer token check on every Graph route', () => {
       ['POST', '/v1.0/$batch'],
     ] as const) {
       expect401(await call(emu, method, path, { token: null, body: method === 'GET' ? undefined : {} }), 'Access token is empty.');
-      expect401(await call(emu, method, path, { token: 'not-the-token', body: method === 'GET' ? undefined : {} }), 'Access token validation failure.');
+      expect401(
+        await call(emu, method, path, { token: 'not-the-token', body: method === 'GET' ? undefined : {} }),
+        'Access token validation failure.',
+      );
     }
-    expect401(await call(emu, 'GET', '/v1.0/devices', { token: null, headers: { authorization: 'Basic abc' } }), 'Access token validation failure.');
+    expect401(
+      await call(emu, 'GET', '/v1.0/devices', { token: null, headers: { authorization: 'Basic abc' } }),
+      'Access token validation failure.',
+    );
     expect(emu.stats().unauthorized).toBe(9);
     expect(emu.getDevice(WIN.id)?.displayName).toBe('WKS-LON-00001');
   });
@@ -55,7 +61,10 @@ describe('bearer token check on every Graph route', () => {
     emu.revokeTokens();
     const r = await patch(emu, WIN.id, { displayName: 'after-revoke' });
     expect401(r, 'Lifetime validation failed, the token is expired.');
-    expect401(await patch(emu, WIN.id, { displayName: 'after-revoke' }, { token: extra }), 'Lifetime validation failed, the token is expired.');
+    expect401(
+      await patch(emu, WIN.id, { displayName: 'after-revoke' }, { token: extra }),
+      'Lifetime validation failed, the token is expired.',
+    );
     expect(emu.getDevice(WIN.id)?.displayName).toBe('before');
     const next = emu.issueToken();
     expect((await patch(emu, WIN.id, { displayName: 'after' }, { token: next })).status).toBe(204);
@@ -70,7 +79,8 @@ describe('bearer token check on every Graph route', () => {
 });
 
 describe('generated tokens: JWT-shaped, app-only roles or delegated scp, as Graph checks them on PATCH', () => {
-  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const claimsOf = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 
   it('the default token is app-only with Device.ReadWrite.All; with appOnly false it is delegated with Directory.AccessAsUser.All', async () => {
     emu = await start();

@@ -1,4 +1,4 @@
-/** POST /$batch conformance (graph-facts.md §2). */
+/** POST /$batch conformance (docs/graph-behaviour.md §2). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { IOS, UNKNOWN, WIN, WIN_LOWER, batch, call, graphError, innerPatch, start, testDevices } from './helpers.js';
@@ -20,7 +20,13 @@ describe('$batch envelope', () => {
   it('outer 200 {"responses":[…]} with one {id,status,headers,body?} per request; writes applied', async () => {
     const r = await batch(emu, [
       innerPatch('1', WIN.id, { displayName: 'batched-1' }),
-      { id: '2', method: 'PATCH', url: `/devices(deviceId='${WIN_LOWER.deviceId}')`, headers: { 'Content-Type': 'application/json' }, body: { displayName: 'batched-2' } },
+      {
+        id: '2',
+        method: 'PATCH',
+        url: `/devices(deviceId='${WIN_LOWER.deviceId}')`,
+        headers: { 'Content-Type': 'application/json' },
+        body: { displayName: 'batched-2' },
+      },
       { id: '3', method: 'GET', url: `/devices/${IOS.id}?$select=displayName` },
       innerPatch('4', UNKNOWN, { displayName: 'x' }),
     ]);
@@ -46,7 +52,9 @@ describe('$batch envelope', () => {
   });
 
   it('responses come back shuffled (seeded), matched by id', async () => {
-    const requests = Array.from({ length: 20 }, (_, i) => innerPatch(String(i + 1), extraId(i), { extensionAttributes: { extensionAttribute1: `v${i}` } }));
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      innerPatch(String(i + 1), extraId(i), { extensionAttributes: { extensionAttribute1: `v${i}` } }),
+    );
     const r = await batch(emu, requests);
     const ids = r.json.responses.map((x: { id: string }) => x.id);
     expect(ids.slice().sort((a: string, b: string) => Number(a) - Number(b))).toEqual(requests.map((q) => q.id));
@@ -62,7 +70,10 @@ describe('$batch envelope', () => {
   });
 
   it('duplicate ids (case-insensitive): whole batch 400', async () => {
-    const r = await batch(emu, [innerPatch('row-A', WIN.id, { displayName: 'dup' }), innerPatch('ROW-a', WIN_LOWER.id, { displayName: 'dup' })]);
+    const r = await batch(emu, [
+      innerPatch('row-A', WIN.id, { displayName: 'dup' }),
+      innerPatch('ROW-a', WIN_LOWER.id, { displayName: 'dup' }),
+    ]);
     expect(r.status).toBe(400);
     expect(graphError(r).message).toMatch(/has to be unique/);
     expect(emu.getDevice(WIN.id)?.displayName).not.toBe('dup');
@@ -79,16 +90,27 @@ describe('$batch envelope', () => {
       { id: '2', method: 'PATCH', url: `/devices/${WIN_LOWER.id}`, body: { displayName: 'x' } },
     ]);
     expect(r.status).toBe(400);
-    expect(graphError(r)).toMatchObject({ code: 'BadRequest', message: 'Write request id : 2 does not contain Content-Type header or body.' });
+    expect(graphError(r)).toMatchObject({
+      code: 'BadRequest',
+      message: 'Write request id : 2 does not contain Content-Type header or body.',
+    });
     expect(emu.getDevice(WIN.id)?.displayName).not.toBe('never-applied');
     // a PATCH without body is rejected the same way
-    const nobody = await batch(emu, [{ id: '1', method: 'PATCH', url: `/devices/${WIN.id}`, headers: { 'Content-Type': 'application/json' } }]);
+    const nobody = await batch(emu, [
+      { id: '1', method: 'PATCH', url: `/devices/${WIN.id}`, headers: { 'Content-Type': 'application/json' } },
+    ]);
     expect(nobody.status).toBe(400);
   });
 
   it('header names are case-insensitive; a non-JSON Content-Type value is an inner 400', async () => {
     const r = await batch(emu, [
-      { id: '1', method: 'PATCH', url: `/devices/${WIN.id}`, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { displayName: 'lc-header' } },
+      {
+        id: '1',
+        method: 'PATCH',
+        url: `/devices/${WIN.id}`,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: { displayName: 'lc-header' },
+      },
       { id: '2', method: 'PATCH', url: `/devices/${WIN_LOWER.id}`, headers: { 'Content-Type': 'text/plain' }, body: { displayName: 'x' } },
     ]);
     const res = byId(r.json.responses);
@@ -96,7 +118,7 @@ describe('$batch envelope', () => {
     expect(res.get('2')).toMatchObject({ status: 400 });
   });
 
-  it("an inner url starting /v1.0/ or absolute: inner 400 \"Resource not found for the segment 'v1.0'\"", async () => {
+  it('an inner url starting /v1.0/ or absolute: inner 400 "Resource not found for the segment \'v1.0\'"', async () => {
     const r = await batch(emu, [
       innerPatch('1', WIN.id, { displayName: 'ok-relative' }),
       { ...innerPatch('2', WIN.id, { displayName: 'x' }), url: `/v1.0/devices/${WIN.id}` },
@@ -121,21 +143,28 @@ describe('$batch envelope', () => {
   });
 
   it('dependsOn: a dependent of a failed request gets 424; unknown dependency is a whole-batch 400', async () => {
-    const r = await batch(emu, [innerPatch('1', UNKNOWN, { displayName: 'x' }), { ...innerPatch('2', WIN.id, { displayName: 'dep' }), dependsOn: ['1'] }]);
+    const r = await batch(emu, [
+      innerPatch('1', UNKNOWN, { displayName: 'x' }),
+      { ...innerPatch('2', WIN.id, { displayName: 'dep' }), dependsOn: ['1'] },
+    ]);
     expect(byId(r.json.responses).get('2')).toMatchObject({ status: 424 });
     const bad = await batch(emu, [{ ...innerPatch('1', WIN.id, { displayName: 'x' }), dependsOn: ['9'] }]);
     expect(bad.status).toBe(400);
   });
 
   it('not JSON / no requests array: 400', async () => {
-    expect((await call(emu, 'POST', '/v1.0/$batch', { rawBody: 'nope', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect((await call(emu, 'POST', '/v1.0/$batch', { rawBody: 'nope', headers: { 'content-type': 'application/json' } })).status).toBe(
+      400,
+    );
     expect((await call(emu, 'POST', '/v1.0/$batch', { body: { value: [] } })).status).toBe(400);
     expect((await call(emu, 'GET', '/v1.0/$batch')).status).toBe(405);
   });
 
   it('each inner request is throttled on its own: inner 429 with its own Retry-After inside inner headers', async () => {
     emu.configure({ writeBudget: { burst: 3, refillPerSecond: 10 } });
-    const requests = Array.from({ length: 6 }, (_, i) => innerPatch(String(i + 1), extraId(10 + i), { extensionAttributes: { extensionAttribute3: 'x' } }));
+    const requests = Array.from({ length: 6 }, (_, i) =>
+      innerPatch(String(i + 1), extraId(10 + i), { extensionAttributes: { extensionAttribute3: 'x' } }),
+    );
     const r = await batch(emu, requests);
     expect(r.status).toBe(200);
     const throttled = r.json.responses.filter((x: { status: number }) => x.status === 429);
@@ -152,7 +181,10 @@ describe('$batch envelope', () => {
     expect(emu.stats().throttled.inner).toBeGreaterThanOrEqual(3);
     // re-sending exactly the throttled requests after the longest inner Retry-After: all pass
     await new Promise((res) => setTimeout(res, Math.max(...waits) * 1000));
-    const again = await batch(emu, throttled.map((x: { id: string }) => requests[Number(x.id) - 1]));
+    const again = await batch(
+      emu,
+      throttled.map((x: { id: string }) => requests[Number(x.id) - 1]),
+    );
     expect(again.json.responses.map((x: { status: number }) => x.status)).toEqual([204, 204, 204]);
   });
 
@@ -166,21 +198,38 @@ describe('$batch envelope', () => {
   });
 
   it('inner requests are logged flattened after their batch, with batchId and body', async () => {
-    const r = await batch(emu, [innerPatch('r7', WIN.id, { displayName: 'logged' }), { id: 'r8', method: 'GET', url: `/devices/${IOS.id}` }]);
+    const r = await batch(emu, [
+      innerPatch('r7', WIN.id, { displayName: 'logged' }),
+      { id: 'r8', method: 'GET', url: `/devices/${IOS.id}` },
+    ]);
     const log = emu.requests();
     expect(log.map((e) => [e.method, e.viaBatch, e.batchId])).toEqual([
       ['POST', false, undefined],
       ['PATCH', true, 'r7'],
       ['GET', true, 'r8'],
     ]);
-    expect(log[1]).toMatchObject({ path: `/devices/${WIN.id}`, status: 204, body: { displayName: 'logged' }, batchRequestId: r.headers.get('request-id') });
+    expect(log[1]).toMatchObject({
+      path: `/devices/${WIN.id}`,
+      status: 204,
+      body: { displayName: 'logged' },
+      batchRequestId: r.headers.get('request-id'),
+    });
     expect(log[1]?.headers['content-type']).toBe('application/json');
   });
 
   it('auth is checked on the outer request only', async () => {
-    const r = await batch(emu, [{ ...innerPatch('1', WIN.id, { displayName: 'x' }), headers: { 'Content-Type': 'application/json', Authorization: 'Bearer junk' } }], { token: null });
+    const r = await batch(
+      emu,
+      [{ ...innerPatch('1', WIN.id, { displayName: 'x' }), headers: { 'Content-Type': 'application/json', Authorization: 'Bearer junk' } }],
+      { token: null },
+    );
     expect(r.status).toBe(401);
-    const ok = await batch(emu, [{ ...innerPatch('1', WIN.id, { displayName: 'inner-auth-ignored' }), headers: { 'Content-Type': 'application/json', Authorization: 'Bearer junk' } }]);
+    const ok = await batch(emu, [
+      {
+        ...innerPatch('1', WIN.id, { displayName: 'inner-auth-ignored' }),
+        headers: { 'Content-Type': 'application/json', Authorization: 'Bearer junk' },
+      },
+    ]);
     expect(ok.json.responses[0].status).toBe(204);
   });
 });

@@ -17,8 +17,30 @@ const parse = async (argv: string[]): Promise<EmulatorArgs> => {
 describe('emulator command', () => {
   it('maps flags to options', async () => {
     const args = await parse([
-      'emulator', '--port', '0', '--token', 'tok', '--write-burst', '20', '--write-refill', '5', '--latency-ms', '10-30',
-      '--no-app-only', '--mdm-app', '--rate-503', '0.1', '--rate-inner-500', '0.2', '--drop-clear', '--seed', '7', '--token-lifetime-ms', '60000', '--count', '12',
+      'emulator',
+      '--port',
+      '0',
+      '--token',
+      'tok',
+      '--write-burst',
+      '20',
+      '--write-refill',
+      '5',
+      '--latency-ms',
+      '10-30',
+      '--no-app-only',
+      '--mdm-app',
+      '--rate-503',
+      '0.1',
+      '--rate-inner-500',
+      '0.2',
+      '--drop-clear',
+      '--seed',
+      '7',
+      '--token-lifetime-ms',
+      '60000',
+      '--count',
+      '12',
     ]);
     const o = emulatorOptionsFromArgs(args);
     expect(o).toMatchObject({
@@ -61,7 +83,19 @@ describe('emulator command', () => {
   });
 
   it('--https --entra: prints the CA path for NODE_EXTRA_CA_CERTS and the sign-in variables; --roles and --revoke-tokens-after-ms reach the options', async () => {
-    const args = await parse(['emulator', '--https', '--entra', '--client-secret', 'cli-secret', '--roles', 'Device.Read.All, Directory.ReadWrite.All', '--revoke-tokens-after-ms', '900', '--count', '2']);
+    const args = await parse([
+      'emulator',
+      '--https',
+      '--entra',
+      '--client-secret',
+      'cli-secret',
+      '--roles',
+      'Device.Read.All, Directory.ReadWrite.All',
+      '--revoke-tokens-after-ms',
+      '900',
+      '--count',
+      '2',
+    ]);
     const options = emulatorOptionsFromArgs(args);
     expect(options).toMatchObject({ https: true, revokeTokensAfterMs: 900, entra: { clientSecret: 'cli-secret' } });
     const entra = options.entra as { apps: Array<{ roles: string[]; secrets: string[] }> };

@@ -100,8 +100,14 @@ describe('faults', () => {
 
   it('forceError answers every Graph request with that error until cleared', async () => {
     emu = await start();
-    emu.configure({ forceError: { status: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } });
-    for (const r of [await patch(emu, WIN.id, { displayName: 'forced' }), await call(emu, 'GET', '/v1.0/devices'), await call(emu, 'POST', '/v1.0/$batch', { body: { requests: [] } })]) {
+    emu.configure({
+      forceError: { status: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' },
+    });
+    for (const r of [
+      await patch(emu, WIN.id, { displayName: 'forced' }),
+      await call(emu, 'GET', '/v1.0/devices'),
+      await call(emu, 'POST', '/v1.0/$batch', { body: { requests: [] } }),
+    ]) {
       expect(r.status).toBe(403);
       expect(graphError(r).code).toBe('Authorization_RequestDenied');
     }

@@ -62,7 +62,10 @@ describe('device sources', () => {
     const devices = testDevices();
     writeFileSync(list, JSON.stringify({ value: devices }));
     writeFileSync(array, JSON.stringify([{ id: devices[0]?.id, deviceId: devices[0]?.deviceId, operatingSystem: 'Windows' }]));
-    for (const [path, n] of [[list, 5], [array, 1]] as const) {
+    for (const [path, n] of [
+      [list, 5],
+      [array, 1],
+    ] as const) {
       const emu = await startEmulator({ devices: path });
       try {
         expect(emu.devices()).toHaveLength(n);

@@ -1,4 +1,4 @@
-/** PATCH /devices conformance (graph-facts.md §1), over real HTTP. */
+/** PATCH /devices conformance (docs/graph-behaviour.md §1), over real HTTP. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { ANDROID, IOS, MAC, UNKNOWN, WIN, WIN_LOWER, call, graphError, patch, start } from './helpers.js';
@@ -37,7 +37,10 @@ describe('PATCH success', () => {
       body: { extensionAttributes: { extensionAttribute6: 'upper2' } },
     });
     expect(r.status).toBe(204);
-    expect(emu.getDevice(WIN.deviceId.toUpperCase())?.extensionAttributes).toMatchObject({ extensionAttribute5: 'upper', extensionAttribute6: 'upper2' });
+    expect(emu.getDevice(WIN.deviceId.toUpperCase())?.extensionAttributes).toMatchObject({
+      extensionAttribute5: 'upper',
+      extensionAttribute6: 'upper2',
+    });
   });
 
   it('extensionAttributes: null clears a key, keys not sent keep their values', async () => {
@@ -82,7 +85,7 @@ describe('PATCH errors', () => {
     expect(graphError(r).code).toBe('Request_BadRequest');
   });
 
-  it("unknown property: 400 Request_BadRequest \"Invalid property '<name>'\"; nothing applied", async () => {
+  it('unknown property: 400 Request_BadRequest "Invalid property \'<name>\'"; nothing applied', async () => {
     const r = await patch(emu, WIN.id, { displayName: 'never', colour: 'blue' });
     expect(r.status).toBe(400);
     expect(graphError(r)).toMatchObject({ code: 'Request_BadRequest', message: "Invalid property 'colour'." });
@@ -128,7 +131,10 @@ describe('PATCH errors', () => {
     for (const body of [{ isCompliant: true }, { isManaged: false }]) {
       const r = await patch(emu, WIN.id, body);
       expect(r.status).toBe(403);
-      expect(graphError(r)).toMatchObject({ code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+      expect(graphError(r)).toMatchObject({
+        code: 'Authorization_RequestDenied',
+        message: 'Insufficient privileges to complete the operation.',
+      });
     }
     emu.configure({ mdmApp: true });
     expect((await patch(emu, WIN.id, { isCompliant: true })).status).toBe(204);

@@ -19,8 +19,12 @@ describe('GET one device', () => {
     expect(Object.keys(r.json.extensionAttributes)).toHaveLength(15);
   });
 
-  it("alternate-key form and $select (comma list, unknown-but-real property → null)", async () => {
-    const r = await call(emu, 'GET', `/v1.0/devices(deviceId='${IOS.deviceId.toUpperCase()}')?$select=id,displayName,extensionAttributes,model`);
+  it('alternate-key form and $select (comma list, unknown-but-real property → null)', async () => {
+    const r = await call(
+      emu,
+      'GET',
+      `/v1.0/devices(deviceId='${IOS.deviceId.toUpperCase()}')?$select=id,displayName,extensionAttributes,model`,
+    );
     expect(r.status).toBe(200);
     expect(r.json['@odata.context']).toBe(`${emu.url}/v1.0/$metadata#devices(id,displayName,extensionAttributes,model)/$entity`);
     expect(Object.keys(r.json).sort()).toEqual(['@odata.context', 'displayName', 'extensionAttributes', 'id', 'model']);
@@ -101,7 +105,7 @@ describe('GET /devices (list)', () => {
   it('optional read budget throttles GETs with their own scope', async () => {
     emu.configure({ readBudget: { burst: 2, refillPerSecond: 1 } });
     const statuses: number[] = [];
-    let last;
+    let last: Awaited<ReturnType<typeof call>> | undefined;
     for (let i = 0; i < 3; i++) {
       last = await call(emu, 'GET', `/v1.0/devices/${WIN.id}`);
       statuses.push(last.status);

@@ -20,8 +20,13 @@ describe('routes', () => {
   });
 
   it('errors: segment not found, invalid object identifier, key syntax', () => {
-    expect(parseResourcePath(`/v1.0/devices/${G}`)).toMatchObject({ kind: 'error', error: { status: 400, message: "Resource not found for the segment 'v1.0'." } });
-    expect(parseResourcePath('/devices/abc')).toMatchObject({ error: { code: 'Request_BadRequest', message: "Invalid object identifier 'abc'." } });
+    expect(parseResourcePath(`/v1.0/devices/${G}`)).toMatchObject({
+      kind: 'error',
+      error: { status: 400, message: "Resource not found for the segment 'v1.0'." },
+    });
+    expect(parseResourcePath('/devices/abc')).toMatchObject({
+      error: { code: 'Request_BadRequest', message: "Invalid object identifier 'abc'." },
+    });
     expect(parseResourcePath(`/devices(deviceId=${G})`)).toMatchObject({ error: { code: 'Request_BadRequest' } });
     expect(splitVersion('/v1.0/devices')).toEqual({ version: 'v1.0', rest: '/devices' });
     expect(splitVersion('/beta/devices')).toEqual({ version: 'beta', rest: '/devices' });
@@ -34,8 +39,13 @@ describe('PATCH rules', () => {
   const ios = normalizeDevice({ id: G, deviceId: G.replace('0f8f', '1f8f'), operatingSystem: 'iOS' }, 0);
 
   it('validates types and names', () => {
-    expect(validatePatchBody({ displayName: 'a', accountEnabled: true, extensionAttributes: { extensionAttribute15: null } })).toMatchObject({ ok: true });
-    expect(validatePatchBody({ '@odata.type': '#microsoft.graph.device', displayName: 'a' })).toMatchObject({ ok: true, value: { displayName: 'a' } });
+    expect(
+      validatePatchBody({ displayName: 'a', accountEnabled: true, extensionAttributes: { extensionAttribute15: null } }),
+    ).toMatchObject({ ok: true });
+    expect(validatePatchBody({ '@odata.type': '#microsoft.graph.device', displayName: 'a' })).toMatchObject({
+      ok: true,
+      value: { displayName: 'a' },
+    });
     expect(validatePatchBody(null)).toMatchObject({ ok: false, error: { status: 400 } });
     expect(validatePatchBody({ nope: 1 })).toMatchObject({ ok: false, error: { message: "Invalid property 'nope'." } });
     expect(validatePatchBody({ extensionAttributes: { extensionattribute1: 'x' } })).toMatchObject({ ok: false, error: { status: 400 } });
@@ -71,11 +81,24 @@ describe('PATCH rules', () => {
 });
 
 describe('batch envelope', () => {
-  const req = (id: string, extra: object = {}) => ({ id, method: 'PATCH', url: `/devices/${G}`, headers: { 'Content-Type': 'application/json' }, body: {}, ...extra });
+  const req = (id: string, extra: object = {}) => ({
+    id,
+    method: 'PATCH',
+    url: `/devices/${G}`,
+    headers: { 'Content-Type': 'application/json' },
+    body: {},
+    ...extra,
+  });
   it('accepts up to 20, rejects 21, duplicates (case-insensitive), missing content type', () => {
     expect(parseBatchEnvelope({ requests: Array.from({ length: 20 }, (_, i) => req(String(i))) })).toMatchObject({ ok: true });
-    expect(parseBatchEnvelope({ requests: Array.from({ length: 21 }, (_, i) => req(String(i))) })).toMatchObject({ ok: false, error: { status: 400 } });
-    expect(parseBatchEnvelope({ requests: [req('a'), req('A')] })).toMatchObject({ ok: false, error: { message: 'Request Id A has to be unique in a batch.' } });
+    expect(parseBatchEnvelope({ requests: Array.from({ length: 21 }, (_, i) => req(String(i))) })).toMatchObject({
+      ok: false,
+      error: { status: 400 },
+    });
+    expect(parseBatchEnvelope({ requests: [req('a'), req('A')] })).toMatchObject({
+      ok: false,
+      error: { message: 'Request Id A has to be unique in a batch.' },
+    });
     expect(parseBatchEnvelope({ requests: [req('a', { headers: {} })] })).toMatchObject({ ok: false });
     expect(parseBatchEnvelope({ requests: [req('a', { headers: { 'content-type': 'application/json' } })] })).toMatchObject({ ok: true });
     expect(parseBatchEnvelope({ requests: [{ id: '1', method: 'GET', url: '/devices' }] })).toMatchObject({ ok: true });

@@ -1,5 +1,5 @@
 /**
- * The write throttle measured over HTTP (graph-facts.md §3): applied writes per second stay
+ * The write throttle measured over HTTP (docs/graph-behaviour.md §3): applied writes per second stay
  * within burst + refill, Retry-After is truthful under concurrency, headers as Graph sends them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,7 +32,8 @@ describe('write throttle over HTTP', () => {
     expect(r.status).toBe(429);
     expect(graphError(r)).toMatchObject({
       code: 'TooManyRequests',
-      message: 'Too many requests from Identifier:app-1+tenant-1 under category:throttle.aad.ags.msgraph.rest.devices.write. Please try again later.',
+      message:
+        'Too many requests from Identifier:app-1+tenant-1 under category:throttle.aad.ags.msgraph.rest.devices.write. Please try again later.',
     });
     const retryAfter = r.headers.get('retry-after') ?? '';
     expect(retryAfter).toMatch(/^\d+(\.\d{1,3})?$/);
@@ -58,7 +59,10 @@ describe('write throttle over HTTP', () => {
   it('a PATCH inside $batch costs one write, like a single PATCH', async () => {
     emu = await start({ devices: testDevices(30), writeBudget: { burst: 4, refillPerSecond: 1 } });
     expect((await patch(emu, WIN.id, { displayName: 'one' })).status).toBe(204);
-    const r = await batch(emu, Array.from({ length: 5 }, (_, i) => innerPatch(String(i), extraId(i), { displayName: 'b' })));
+    const r = await batch(
+      emu,
+      Array.from({ length: 5 }, (_, i) => innerPatch(String(i), extraId(i), { displayName: 'b' })),
+    );
     const statuses = r.json.responses.map((x: { status: number }) => x.status).sort();
     expect(statuses).toEqual([204, 204, 204, 429, 429]);
   });
@@ -119,7 +123,9 @@ describe('write throttle over HTTP', () => {
 
   it('writeBudget false: no throttling at all', async () => {
     emu = await start({ devices: testDevices(60), writeBudget: false });
-    const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => patch(emu as Emulator, extraId(i), { displayName: 'free' }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => patch(emu as Emulator, extraId(i), { displayName: 'free' }).then((r) => r.status)),
+    );
     expect(statuses.every((s) => s === 204)).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-/** Pure throttle arithmetic (graph-facts.md §3), with injected time. */
+/** Pure throttle arithmetic (docs/graph-behaviour.md §3), with injected time. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TokenBucket, formatLimitPercentage, formatRetryAfter } from '../../src/emulator/token-bucket.js';

@@ -41,7 +41,7 @@ async function checkJob(manifest: GeneratedManifest, options: Partial<JobOptions
   writeFileSync(file, manifest.bytes);
   const stderr = new Capture();
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<JobOptionsInput>;
-  let summary;
+  let summary: Awaited<ReturnType<typeof runJob>> | undefined;
   try {
     summary = await runJob({ manifest: file, results, dryRun: true, progress: false, ...defined }, { stderr });
   } catch (err) {

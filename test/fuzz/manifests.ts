@@ -22,8 +22,19 @@ export interface GeneratedManifest {
 export const G = 'db5b5fab-8f4d-4e27-9da1-494c73cf256d';
 
 const columnName = fc.constantFrom(
-  'id', 'ID', ' id ', 'deviceId', 'displayName', 'accountEnabled', 'operatingSystem', 'extensionAttribute1',
-  'ExtensionAttribute15', 'isCompliant', 'deviceOwnership', '', 'sep=;',
+  'id',
+  'ID',
+  ' id ',
+  'deviceId',
+  'displayName',
+  'accountEnabled',
+  'operatingSystem',
+  'extensionAttribute1',
+  'ExtensionAttribute15',
+  'isCompliant',
+  'deviceOwnership',
+  '',
+  'sep=;',
 );
 const validHeader = fc
   .tuple(
@@ -42,17 +53,48 @@ const header = fc.oneof(
 /** Cell text: keys with and without noise, hostile keys, booleans, clear tokens, delimiters, quotes, line breaks, formulas. */
 export const cell = fc.oneof(
   fc.constantFrom(
-    G, G.toUpperCase(), ` {${G}} `, `\u200b${G}`, `'${G}'`, '309d6b79-965e-4a32-9ae4-45508201e2bd', 'not-a-guid', '',
-    '../users/x', '%2e%2e', 'x?$select=*', "a'b", '=1+2', '@SUM(A1)', '-3',
-    'true', 'no', '0', 'maybe', '#clear', '#CLEAR', 'Lab, Floor 2', '3,5', 'a;b|c\td', 'x"y', '"quoted"',
-    'line\nbreak', 'crlf\r\nbreak', 'é🚀日本', '\u00a0', 'x'.repeat(300),
+    G,
+    G.toUpperCase(),
+    ` {${G}} `,
+    `\u200b${G}`,
+    `'${G}'`,
+    '309d6b79-965e-4a32-9ae4-45508201e2bd',
+    'not-a-guid',
+    '',
+    '../users/x',
+    '%2e%2e',
+    'x?$select=*',
+    "a'b",
+    '=1+2',
+    '@SUM(A1)',
+    '-3',
+    'true',
+    'no',
+    '0',
+    'maybe',
+    '#clear',
+    '#CLEAR',
+    'Lab, Floor 2',
+    '3,5',
+    'a;b|c\td',
+    'x"y',
+    '"quoted"',
+    'line\nbreak',
+    'crlf\r\nbreak',
+    'é🚀日本',
+    '\u00a0',
+    'x'.repeat(300),
   ),
   fc.string({ maxLength: 12 }),
 );
 
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }) }),
-  fc.record({ kind: fc.constant('insertText' as const), at: fc.nat(), text: fc.constantFrom('"', '\n', '\r', ',', ';', '\t', '{', '}', '[', ']', '\\', '\0', 'sep=,\n', '\uFEFF') }),
+  fc.record({
+    kind: fc.constant('insertText' as const),
+    at: fc.nat(),
+    text: fc.constantFrom('"', '\n', '\r', ',', ';', '\t', '{', '}', '[', ']', '\\', '\0', 'sep=,\n', '\uFEFF'),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
 );
@@ -107,7 +149,14 @@ export function csvManifest(maxMutations = 3): fc.Arbitrary<GeneratedManifest> {
     });
 }
 
-const jsonValue = fc.oneof(cell, fc.constant(null), fc.boolean(), fc.integer(), fc.constant({ extensionAttribute2: 'x' }), fc.constant([1]));
+const jsonValue = fc.oneof(
+  cell,
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer(),
+  fc.constant({ extensionAttribute2: 'x' }),
+  fc.constant([1]),
+);
 /** A manifest row as a JSON object: mostly known keys, sometimes unknown, MDM-only or clashing ones. */
 export const jsonObject = fc.oneof(
   {
@@ -128,9 +177,25 @@ export const jsonObject = fc.oneof(
 export function jsonLinesManifest(maxMutations = 3): fc.Arbitrary<GeneratedManifest> {
   return fc
     .tuple(
-      fc.array(fc.oneof(jsonObject.map((o) => JSON.stringify(o)), fc.constantFrom('', '   ', '[1]', '"x"', '{', 'null', `{"__proto__": {"id": "${G}"}, "displayName": "p"}`, `{"id": "${G}", "id": "${G}"}`), fc.string({ maxLength: 10 })), {
-        maxLength: 8,
-      }),
+      fc.array(
+        fc.oneof(
+          jsonObject.map((o) => JSON.stringify(o)),
+          fc.constantFrom(
+            '',
+            '   ',
+            '[1]',
+            '"x"',
+            '{',
+            'null',
+            `{"__proto__": {"id": "${G}"}, "displayName": "p"}`,
+            `{"id": "${G}", "id": "${G}"}`,
+          ),
+          fc.string({ maxLength: 10 }),
+        ),
+        {
+          maxLength: 8,
+        },
+      ),
       fc.array(mutation, { maxLength: maxMutations }),
     )
     .map(([lines, mutations]) => ({

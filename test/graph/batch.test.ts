@@ -133,7 +133,15 @@ describe('parseBatchResponse', () => {
   });
 
   it('reports missing responses in sent order, and unexpected ids', () => {
-    const res = parseBatchResponse({ responses: [{ id: '2', status: 204 }, { id: '99', status: 204 }] }, sent);
+    const res = parseBatchResponse(
+      {
+        responses: [
+          { id: '2', status: 204 },
+          { id: '99', status: 204 },
+        ],
+      },
+      sent,
+    );
     expect(res.missing).toEqual(['1', 'Row-3']);
     expect(res.unexpected).toEqual(['99']);
     expect(res.byId.size).toBe(1);
@@ -145,7 +153,14 @@ describe('parseBatchResponse', () => {
 
   it('duplicate answers: first kept, repeat listed as unexpected', () => {
     const res = parseBatchResponse(
-      { responses: [{ id: '1', status: 429 }, { id: '1', status: 204 }, { id: '2', status: 204 }, { id: 'ROW-3', status: 204 }] },
+      {
+        responses: [
+          { id: '1', status: 429 },
+          { id: '1', status: 204 },
+          { id: '2', status: 204 },
+          { id: 'ROW-3', status: 204 },
+        ],
+      },
       sent,
     );
     expect(res.byId.get('1')!.status).toBe(429);
@@ -185,7 +200,12 @@ describe('parseBatchResponse', () => {
 });
 
 describe('longestRetryAfterMs', () => {
-  const r = (status: number, headers: Record<string, string> = {}): InnerResponse => ({ id: String(status), status, headers, body: undefined });
+  const r = (status: number, headers: Record<string, string> = {}): InnerResponse => ({
+    id: String(status),
+    status,
+    headers,
+    body: undefined,
+  });
 
   it('max over inner 429/503/504 Retry-After', () => {
     expect(
@@ -197,14 +217,19 @@ describe('longestRetryAfterMs', () => {
   });
 
   it('reads HTTP dates and ignores non-throttling statuses', () => {
-    expect(
-      longestRetryAfterMs([r(429, { 'retry-after': 'Thu, 19 Sep 2024 11:52:33 GMT' }), r(400, { 'retry-after': '60' })], NOW),
-    ).toBe(10_000);
+    expect(longestRetryAfterMs([r(429, { 'retry-after': 'Thu, 19 Sep 2024 11:52:33 GMT' }), r(400, { 'retry-after': '60' })], NOW)).toBe(
+      10_000,
+    );
   });
 
   it('works on a parsed batch (headers lower-cased) and on a Map', () => {
     const { byId } = parseBatchResponse(
-      { responses: [{ id: 'a', status: 429, headers: { 'RETRY-AFTER': '7' } }, { id: 'b', status: 204 }] },
+      {
+        responses: [
+          { id: 'a', status: 429, headers: { 'RETRY-AFTER': '7' } },
+          { id: 'b', status: 204 },
+        ],
+      },
       ['a', 'b'],
     );
     expect(longestRetryAfterMs(byId.values(), NOW)).toBe(7000);

@@ -129,12 +129,8 @@ describe('resolveGraphRoot', () => {
 
   it('accepts an unknown https host only with allowHost', () => {
     expect(() => resolveGraphRoot({ graphUrl: 'https://graph.contoso.example' })).toThrow(GraphConfigError);
-    expect(resolveGraphRoot({ graphUrl: 'https://graph.contoso.example/', allowHost: true })).toBe(
-      'https://graph.contoso.example',
-    );
-    expect(resolveGraphRoot({ graphUrl: 'https://graph.microsoft.com:8443', allowHost: true })).toBe(
-      'https://graph.microsoft.com:8443',
-    );
+    expect(resolveGraphRoot({ graphUrl: 'https://graph.contoso.example/', allowHost: true })).toBe('https://graph.contoso.example');
+    expect(resolveGraphRoot({ graphUrl: 'https://graph.microsoft.com:8443', allowHost: true })).toBe('https://graph.microsoft.com:8443');
   });
 
   it('allowHost never allows http to a non-loopback host, nor a path', () => {
@@ -167,18 +163,19 @@ describe('tokenScope', () => {
 });
 
 describe('Graph URL messages never repeat credentials', () => {
-  it.each(['https://admin:S3cret-pw@graph.microsoft.com', 'ftp://admin:S3cret-pw@graph.microsoft.com', 'http://admin:S3cret-pw@evil.example/'])(
-    '%s',
-    (graphUrl) => {
-      expect(() => resolveGraphRoot({ graphUrl })).toThrow(GraphConfigError);
-      try {
-        resolveGraphRoot({ graphUrl, allowHost: true });
-      } catch (err) {
-        expect((err as Error).message).not.toContain('S3cret-pw');
-        expect((err as Error).message).toContain('…@');
-      }
-    },
-  );
+  it.each([
+    'https://admin:S3cret-pw@graph.microsoft.com',
+    'ftp://admin:S3cret-pw@graph.microsoft.com',
+    'http://admin:S3cret-pw@evil.example/',
+  ])('%s', (graphUrl) => {
+    expect(() => resolveGraphRoot({ graphUrl })).toThrow(GraphConfigError);
+    try {
+      resolveGraphRoot({ graphUrl, allowHost: true });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('S3cret-pw');
+      expect((err as Error).message).toContain('…@');
+    }
+  });
 });
 
 describe('checkAuthorityHost', () => {

@@ -6,8 +6,13 @@ import { InvalidDeviceKeyError, deviceReadPath } from '../../src/graph/urls.js';
 const G = '6a59ea83-02bd-468f-a40b-f2c3d1821983';
 
 describe('device reads', () => {
-  it('selects id, operatingSystem and the body\'s own properties', () => {
-    expect(selectFor({ displayName: 'x', extensionAttributes: { extensionAttribute3: null } })).toEqual(['id', 'operatingSystem', 'displayName', 'extensionAttributes']);
+  it("selects id, operatingSystem and the body's own properties", () => {
+    expect(selectFor({ displayName: 'x', extensionAttributes: { extensionAttribute3: null } })).toEqual([
+      'id',
+      'operatingSystem',
+      'displayName',
+      'extensionAttributes',
+    ]);
     expect(selectFor({ operatingSystem: 'Windows' })).toEqual(['id', 'operatingSystem']);
   });
 

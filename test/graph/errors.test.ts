@@ -14,8 +14,7 @@ import {
 
 const RID = '7f3c2e1a-0000-4000-8000-000000000001';
 const CRID = '7f3c2e1a-0000-4000-8000-000000000002';
-const JWT =
-  'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJlLWJ5dGVz_-AbC';
+const JWT = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJlLWJ5dGVz_-AbC';
 
 const notFound = {
   error: {
@@ -116,9 +115,11 @@ describe('parseGraphError: JSON bodies', () => {
   });
 
   it('OAuth-style error', () => {
-    expect(
-      parseGraphError(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' }),
-    ).toEqual({ status: 401, code: 'invalid_client', message: 'AADSTS7000215: Invalid client secret provided.' });
+    expect(parseGraphError(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' })).toEqual({
+      status: 401,
+      code: 'invalid_client',
+      message: 'AADSTS7000215: Invalid client secret provided.',
+    });
   });
 
   it('long JSON messages are cut to MAX_MESSAGE_CHARS, whitespace collapsed', () => {
@@ -165,9 +166,7 @@ describe('parseGraphError: non-JSON bodies', () => {
     const e = parseGraphError(503, html503, { 'request-id': RID });
     expect(e.code).toBe('ServiceUnavailable');
     expect(e.requestId).toBe(RID);
-    expect(e.message).toBe(
-      '503 Service Unavailable Service Unavailable The service is temporarily unavailable & will be back soon.',
-    );
+    expect(e.message).toBe('503 Service Unavailable Service Unavailable The service is temporarily unavailable & will be back soon.');
     expect(e.message).not.toMatch(/[<>]/);
     expect(e.message).not.toMatch(/secret|color|frontend/);
   });

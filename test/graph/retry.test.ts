@@ -211,10 +211,26 @@ describe('isRetryableOutcome', () => {
 
 describe('decideRetry with the default strategies', () => {
   it.each<[string, AttemptOutcome, ReturnType<typeof decideRetry>]>([
-    ['429 + Retry-After', { status: 429, retryAfterMs: 2128 }, { retryAfterInMs: 2128, throttled: true, reason: 'HTTP 429: Retry-After 2128 ms' }],
-    ['503 + Retry-After', { status: 503, retryAfterMs: 249 }, { retryAfterInMs: 249, throttled: false, reason: 'HTTP 503: Retry-After 249 ms' }],
-    ['504 + Retry-After', { status: 504, retryAfterMs: 1000 }, { retryAfterInMs: 1000, throttled: false, reason: 'HTTP 504: Retry-After 1000 ms' }],
-    ['429 bare', { status: 429, errorCode: 'TooManyRequests' }, { retryAfterInMs: 750, throttled: true, reason: 'HTTP 429 TooManyRequests: backoff 750 ms (attempt 1)' }],
+    [
+      '429 + Retry-After',
+      { status: 429, retryAfterMs: 2128 },
+      { retryAfterInMs: 2128, throttled: true, reason: 'HTTP 429: Retry-After 2128 ms' },
+    ],
+    [
+      '503 + Retry-After',
+      { status: 503, retryAfterMs: 249 },
+      { retryAfterInMs: 249, throttled: false, reason: 'HTTP 503: Retry-After 249 ms' },
+    ],
+    [
+      '504 + Retry-After',
+      { status: 504, retryAfterMs: 1000 },
+      { retryAfterInMs: 1000, throttled: false, reason: 'HTTP 504: Retry-After 1000 ms' },
+    ],
+    [
+      '429 bare',
+      { status: 429, errorCode: 'TooManyRequests' },
+      { retryAfterInMs: 750, throttled: true, reason: 'HTTP 429 TooManyRequests: backoff 750 ms (attempt 1)' },
+    ],
     ['503 bare', { status: 503 }, { retryAfterInMs: 750, throttled: false, reason: 'HTTP 503: backoff 750 ms (attempt 1)' }],
     ['504 bare', { status: 504 }, { retryAfterInMs: 750, throttled: false, reason: 'HTTP 504: backoff 750 ms (attempt 1)' }],
     ['500', { status: 500 }, { retryAfterInMs: 750, throttled: false, reason: 'HTTP 500: backoff 750 ms (attempt 1)' }],
@@ -226,14 +242,42 @@ describe('decideRetry with the default strategies', () => {
       { status: 409, errorCode: 'Directory_ConcurrencyViolation' },
       { retryAfterInMs: 750, throttled: false, reason: 'HTTP 409 Directory_ConcurrencyViolation: backoff 750 ms (attempt 1)' },
     ],
-    ['timeout', { networkError: 'timeout' }, { retryAfterInMs: 750, throttled: false, reason: 'network error (timeout): backoff 750 ms (attempt 1)' }],
-    ['reset', { networkError: 'reset' }, { retryAfterInMs: 750, throttled: false, reason: 'network error (reset): backoff 750 ms (attempt 1)' }],
-    ['refused', { networkError: 'refused' }, { retryAfterInMs: 750, throttled: false, reason: 'network error (refused): backoff 750 ms (attempt 1)' }],
-    ['other network', { networkError: 'other' }, { retryAfterInMs: 750, throttled: false, reason: 'network error (other): backoff 750 ms (attempt 1)' }],
+    [
+      'timeout',
+      { networkError: 'timeout' },
+      { retryAfterInMs: 750, throttled: false, reason: 'network error (timeout): backoff 750 ms (attempt 1)' },
+    ],
+    [
+      'reset',
+      { networkError: 'reset' },
+      { retryAfterInMs: 750, throttled: false, reason: 'network error (reset): backoff 750 ms (attempt 1)' },
+    ],
+    [
+      'refused',
+      { networkError: 'refused' },
+      { retryAfterInMs: 750, throttled: false, reason: 'network error (refused): backoff 750 ms (attempt 1)' },
+    ],
+    [
+      'other network',
+      { networkError: 'other' },
+      { retryAfterInMs: 750, throttled: false, reason: 'network error (other): backoff 750 ms (attempt 1)' },
+    ],
     ['400', { status: 400, errorCode: 'Request_BadRequest' }, { final: true, reason: 'HTTP 400 Request_BadRequest is not retryable' }],
-    ['401', { status: 401, errorCode: 'InvalidAuthenticationToken' }, { final: true, reason: 'HTTP 401 InvalidAuthenticationToken is not retryable' }],
-    ['403', { status: 403, errorCode: 'Authorization_RequestDenied' }, { final: true, reason: 'HTTP 403 Authorization_RequestDenied is not retryable' }],
-    ['404', { status: 404, errorCode: 'Request_ResourceNotFound' }, { final: true, reason: 'HTTP 404 Request_ResourceNotFound is not retryable' }],
+    [
+      '401',
+      { status: 401, errorCode: 'InvalidAuthenticationToken' },
+      { final: true, reason: 'HTTP 401 InvalidAuthenticationToken is not retryable' },
+    ],
+    [
+      '403',
+      { status: 403, errorCode: 'Authorization_RequestDenied' },
+      { final: true, reason: 'HTTP 403 Authorization_RequestDenied is not retryable' },
+    ],
+    [
+      '404',
+      { status: 404, errorCode: 'Request_ResourceNotFound' },
+      { final: true, reason: 'HTTP 404 Request_ResourceNotFound is not retryable' },
+    ],
     ['409 other', { status: 409, errorCode: 'Conflict' }, { final: true, reason: 'HTTP 409 Conflict is not retryable' }],
     ['501', { status: 501 }, { final: true, reason: 'HTTP 501 is not retryable' }],
     ['505', { status: 505 }, { final: true, reason: 'HTTP 505 is not retryable' }],

@@ -2,14 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GraphConfigError } from '../../src/graph/clouds.js';
 import { isGuid } from '../../src/graph/guid.js';
-import {
-  InvalidDeviceKeyError,
-  batchUrl,
-  devicePath,
-  odataStringLiteral,
-  versionRoot,
-  type ApiVersion,
-} from '../../src/graph/urls.js';
+import { InvalidDeviceKeyError, batchUrl, devicePath, odataStringLiteral, versionRoot, type ApiVersion } from '../../src/graph/urls.js';
 
 const G = '6a59ea83-02bd-468f-a40b-f2c3d1821983';
 

@@ -18,14 +18,24 @@ export interface Fleet {
 /**
  * `count` generated devices and a manifest updating each once: extensionAttribute1 = `<tag>-<row>`
  * (unique, so a read-back proves which row reached the device), extensionAttribute7 = `w<row mod 7>`.
- * Extension attributes only, so app-only runs may change every device (graph-facts.md §1).
+ * Extension attributes only, so app-only runs may change every device (docs/graph-behaviour.md §1).
  */
 export function fleet(count: number, tag = 'v1', seed = 11): Fleet {
   const devices = generateInventory(count, seed);
   const dir = tempDir('gb-fleet-');
-  const rows = devices.map((d, i) => ({ row: i + 1, id: d.id, extensionAttribute1: `${tag}-${i + 1}`, extensionAttribute7: `w${(i + 1) % 7}` }));
+  const rows = devices.map((d, i) => ({
+    row: i + 1,
+    id: d.id,
+    extensionAttribute1: `${tag}-${i + 1}`,
+    extensionAttribute7: `w${(i + 1) % 7}`,
+  }));
   const manifest = join(dir, 'devices.csv');
-  writeFileSync(manifest, 'id,extensionAttribute1,extensionAttribute7\n' + rows.map((r) => `${r.id},${r.extensionAttribute1},${r.extensionAttribute7}`).join('\n') + '\n');
+  writeFileSync(
+    manifest,
+    'id,extensionAttribute1,extensionAttribute7\n' +
+      rows.map((r) => `${r.id},${r.extensionAttribute1},${r.extensionAttribute7}`).join('\n') +
+      '\n',
+  );
   return { devices, manifest, dir, rows };
 }
 

@@ -17,7 +17,7 @@ export class Capture extends Writable {
   }
 }
 
-/** Object ids of devices in the cases' inventory (../shared/cases/devices.json). */
+/** Object ids of devices in the cases' inventory (test/cases/devices.json). */
 export const CASE_ID = {
   pc0: 'db5b5fab-8f4d-4e27-9da1-494c73cf256d',
   pc1: '309d6b79-965e-4a32-9ae4-45508201e2bd',

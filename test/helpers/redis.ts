@@ -22,7 +22,10 @@ const hasRedisServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore
 export function skipWithoutRedis(needs: 'url' | 'binary', what: string): boolean {
   const missing = needs === 'url' ? !testRedisUrl : !hasRedisServer;
   if (!missing) return false;
-  const why = needs === 'url' ? 'GRAPH_BULK_TEST_REDIS_URL is not set (.ci/run starts a redis-server and sets it)' : 'no redis-server binary on PATH (.ci/run installs it)';
+  const why =
+    needs === 'url'
+      ? 'GRAPH_BULK_TEST_REDIS_URL is not set (.ci/run starts a redis-server and sets it)'
+      : 'no redis-server binary on PATH (.ci/run installs it)';
   if (inCi) {
     it(`${what}: needs Redis`, () => {
       throw new Error(`${why}; CI=true, so these tests may not be skipped`);
@@ -64,7 +67,9 @@ export class PrivateRedis {
 
   /** Starts it (again) on the same port; its data is gone, as after a crash without persistence. */
   async restart(): Promise<void> {
-    this.#child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.#child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 100; i++) {
       if (await canConnect(this.port)) return;
       await new Promise((r) => setTimeout(r, 50));

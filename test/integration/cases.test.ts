@@ -1,5 +1,5 @@
 /**
- * The field cases of ../shared/cases (H01–H14), each run end to end against the emulator:
+ * The field cases of test/cases (H01–H14), each run end to end against the emulator:
  * the per-row results a user reads, what the emulator saw, and device state after the run.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,12 @@ import { tempFile } from '../helpers/results.js';
 
 const c = (name: string) => resolve(casesDir, name);
 const ID = CASE_ID;
-const DEVICE_ID = { pc0: '73ab4876-7734-47c1-87fd-e805ec99108d', pc1: '79cb9e86-830c-41c2-8dcc-69292f45e678', pc2: '244caf9c-4dab-4481-b253-edc618187993', pc7: '4b4d8474-a3ea-484d-bbd0-334684e55160' };
+const DEVICE_ID = {
+  pc0: '73ab4876-7734-47c1-87fd-e805ec99108d',
+  pc1: '79cb9e86-830c-41c2-8dcc-69292f45e678',
+  pc2: '244caf9c-4dab-4481-b253-edc618187993',
+  pc7: '4b4d8474-a3ea-484d-bbd0-334684e55160',
+};
 
 afterEach(stopEmulators);
 const run = runAgainstEmulator;
@@ -90,7 +95,9 @@ for (const mode of ['batch', 'single'] as const) {
         ['updated', '204', '', '1'],
         ['updated', '204', '', '1'],
       ]);
-      expect(r.rows[0]!.errorMessage).toMatch(/^row 1: accountEnabled cannot be changed on this device by an app-only caller: its operatingSystem is "iOS"/);
+      expect(r.rows[0]!.errorMessage).toMatch(
+        /^row 1: accountEnabled cannot be changed on this device by an app-only caller: its operatingSystem is "iOS"/,
+      );
       expect(r.rows[0]!.errorMessage).toContain('"Properties other than ExtendedAttribute1..15 can be modified only on windows devices."');
       expect(patchesFor(r.emu, ID.ios)).toHaveLength(0); // no request for it
       expect(r.emu.getDevice(ID.ios)!.accountEnabled).toBe(true);
@@ -183,7 +190,9 @@ for (const mode of ['batch', 'single'] as const) {
         ['id', 'updated'],
         ['deviceId', 'updated'],
       ]);
-      expect(patchesFor(r.emu, ID.pc0)[0]!.body).toEqual({ extensionAttributes: { extensionAttribute1: 'Sales', extensionAttribute2: null } });
+      expect(patchesFor(r.emu, ID.pc0)[0]!.body).toEqual({
+        extensionAttributes: { extensionAttribute1: 'Sales', extensionAttribute2: null },
+      });
       expect(r.emu.getDevice(ID.pc0)!.extensionAttributes).toMatchObject({ extensionAttribute1: 'Sales', extensionAttribute2: null });
       expect(patchesFor(r.emu, `deviceId='${DEVICE_ID.pc1}'`)).toHaveLength(1);
       expect(r.emu.getDevice(ID.pc1)!.displayName).toBe('Reception');

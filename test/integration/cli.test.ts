@@ -87,7 +87,10 @@ describe('graph-bulk run (process)', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'data'));
     writeFileSync(join(dir, 'data', 'm.csv'), 'id,displayName\ndb5b5fab-8f4d-4e27-9da1-494c73cf256d,From job\n');
-    writeFileSync(join(dir, 'nightly.json'), JSON.stringify({ manifest: 'data/m.csv', results: 'out/', mode: 'batch', graphUrl: emu.url, progress: false }));
+    writeFileSync(
+      join(dir, 'nightly.json'),
+      JSON.stringify({ manifest: 'data/m.csv', results: 'out/', mode: 'batch', graphUrl: emu.url, progress: false }),
+    );
     const elsewhere = tempDir();
     const r = await runCli(['run', join(dir, 'nightly.json'), '--mode', 'single'], { env: env(), cwd: elsewhere });
     expect(r.code).toBe(0);
@@ -116,14 +119,19 @@ describe('graph-bulk run (process)', () => {
     const results = join(tempDir(), 'r.csv');
     const r = await runCli(['run', '-m', c('H12-rows.jsonl'), '-o', results, '--log-format', 'json', ...common()], { env: env() });
     expect(r.code).toBe(0);
-    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const summary = lines.at(-1);
     expect(summary).toMatchObject({ msg: 'summary', exitCode: 0, byOutcome: { updated: 3 } });
   });
 
   it('exit 3 and no request when the token lacks the permission to write devices, saying what to grant', async () => {
     const token = emu.issueToken(undefined, { roles: [] });
-    const r = await runCli(['run', '-m', c('H01-bom.csv'), '-o', join(tempDir(), 'r.csv'), ...common()], { env: { GRAPH_ACCESS_TOKEN: token } });
+    const r = await runCli(['run', '-m', c('H01-bom.csv'), '-o', join(tempDir(), 'r.csv'), ...common()], {
+      env: { GRAPH_ACCESS_TOKEN: token },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/permission missing, nothing sent: the token is app-only .*\(it has: none\): grant .*Device\.ReadWrite\.All/);
     expect(emu.stats().requests.total).toBe(0);
@@ -148,7 +156,9 @@ describe('graph-bulk run (process)', () => {
 
 describe('graph-bulk emulator (process)', () => {
   it('serves Graph on loopback with the token it prints, until SIGTERM', async () => {
-    const child = spawn(process.execPath, [cliPath, 'emulator', '--port', '0', '--token', 'tok-123', '--count', '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, 'emulator', '--port', '0', '--token', 'tok-123', '--count', '50'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const url = await new Promise<string>((res, rej) => {
       child.stdout.on('data', (d) => {

@@ -91,7 +91,12 @@ describe('maxErrors', () => {
         unknown.add(r.row);
       }
     }
-    writeFileSync(f.manifest, 'id,extensionAttribute1,extensionAttribute7\n' + f.rows.map((r) => `${r.id},${r.extensionAttribute1},${r.extensionAttribute7}`).join('\n') + '\n');
+    writeFileSync(
+      f.manifest,
+      'id,extensionAttribute1,extensionAttribute7\n' +
+        f.rows.map((r) => `${r.id},${r.extensionAttribute1},${r.extensionAttribute7}`).join('\n') +
+        '\n',
+    );
     return { f, unknown };
   }
 

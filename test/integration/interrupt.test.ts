@@ -58,7 +58,12 @@ describe('interrupting a run', () => {
     // Every request that reached Graph finished and was recorded: one PATCH per updated row, none for a skipped row.
     expect(sentIds(emu).sort()).toEqual(updated.map((r) => r.key).sort());
     expect(emu.requests().every((r) => r.outcome === 'answered')).toBe(true);
-    expect(emu.requests().filter((r) => r.method === 'PATCH').every((r) => r.status === 204)).toBe(true);
+    expect(
+      emu
+        .requests()
+        .filter((r) => r.method === 'PATCH')
+        .every((r) => r.status === 204),
+    ).toBe(true);
 
     await resumeToTheEnd(f, results, new Set(updated.map((r) => r.key!)));
   });
@@ -69,9 +74,22 @@ describe('interrupting a run', () => {
     const results = join(f.dir, 'first.csv');
     const started = Date.now();
     // Writes only (--no-read-first): the request left hanging is a $batch of PATCHes, not the reads before it.
-    const p = startCli(runArgs(f, results, ['--mode', 'batch', '--batch-size', '5', '--drain-timeout-ms', '300', '--timeout-ms', '120000', '--no-read-first']), {
-      GRAPH_ACCESS_TOKEN: emu.token,
-    });
+    const p = startCli(
+      runArgs(f, results, [
+        '--mode',
+        'batch',
+        '--batch-size',
+        '5',
+        '--drain-timeout-ms',
+        '300',
+        '--timeout-ms',
+        '120000',
+        '--no-read-first',
+      ]),
+      {
+        GRAPH_ACCESS_TOKEN: emu.token,
+      },
+    );
     await until('a $batch in flight', () => emu!.requests().length > 0);
     p.child.kill('SIGINT');
     const { code } = await p.exited;
@@ -92,9 +110,12 @@ describe('interrupting a run', () => {
     const f = fleet(40, 'twice');
     emu = await startEmulator({ devices: f.devices, writeBudget: false, latencyMs: 60_000 });
     const results = join(f.dir, 'first.csv');
-    const p = startCli(runArgs(f, results, ['--mode', 'single', '--drain-timeout-ms', '120000', '--timeout-ms', '120000', '--no-read-first']), {
-      GRAPH_ACCESS_TOKEN: emu.token,
-    });
+    const p = startCli(
+      runArgs(f, results, ['--mode', 'single', '--drain-timeout-ms', '120000', '--timeout-ms', '120000', '--no-read-first']),
+      {
+        GRAPH_ACCESS_TOKEN: emu.token,
+      },
+    );
     await until('a PATCH in flight', () => emu!.requests().length > 0);
     p.child.kill('SIGINT');
     await until('the first signal acknowledged', () => /finishing requests in flight/.test(p.stderr()));

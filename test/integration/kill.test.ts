@@ -60,7 +60,18 @@ it(`kill -9 at random moments, ${TRIALS} trials: each resume finishes the job, n
       const where = `seed ${seed}, trial ${trial}, run ${run}`;
       const results = join(f.dir, `run${run}.csv`);
       const args = ['run', '--manifest', f.manifest, '--results', results, '--graph-url', emu.url, '--no-progress'];
-      args.push('--mode', trial % 2 ? 'batch' : 'single', '--batch-size', '10', '--concurrency', '6', '--write-burst', '50', '--write-refill', '800');
+      args.push(
+        '--mode',
+        trial % 2 ? 'batch' : 'single',
+        '--batch-size',
+        '10',
+        '--concurrency',
+        '6',
+        '--write-burst',
+        '50',
+        '--write-refill',
+        '800',
+      );
       args.push('--retry-base-delay-ms', '50', '--max-retries', '12', '--timeout-ms', '2000');
       if (resumable) args.push('--resume', resumable);
       emu.resetLog();
@@ -88,7 +99,10 @@ it(`kill -9 at random moments, ${TRIALS} trials: each resume finishes the job, n
         expect(code, `${where}: ${p.stderr()}`).toBe(0);
         const rows = readResults(results);
         expect(notExactlyOnce(rows, ROWS), where).toEqual([]);
-        expect(rows.filter((r) => r.outcome !== 'updated' && r.outcome !== 'unchanged'), where).toEqual([]);
+        expect(
+          rows.filter((r) => r.outcome !== 'updated' && r.outcome !== 'unchanged'),
+          where,
+        ).toEqual([]);
         // Lines carried over are the lines recorded then, not new results.
         for (const r of rows) if (recordedUpdated.has(r.key!)) expect(r.requestId, where).toBe(recordedUpdated.get(r.key!));
         expect(rowsNotApplied(emu, f), where).toEqual([]);
@@ -100,7 +114,10 @@ it(`kill -9 at random moments, ${TRIALS} trials: each resume finishes the job, n
         continue;
       }
       const lines = completeLines(results);
-      expect(lines.filter((l) => Number(l.row) < 1 || Number(l.row) > ROWS), where).toEqual([]);
+      expect(
+        lines.filter((l) => Number(l.row) < 1 || Number(l.row) > ROWS),
+        where,
+      ).toEqual([]);
       for (const l of lines) if (l.outcome === 'updated' || l.outcome === 'unchanged') recordedUpdated.set(l.key!, l.requestId!);
       resumable = results;
     }

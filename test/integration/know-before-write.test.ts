@@ -31,7 +31,7 @@ function inventory() {
 }
 
 describe('plan', () => {
-  it('reads every device with GET in $batch ($select of the row\'s properties), writes nothing, lists old → new', async () => {
+  it("reads every device with GET in $batch ($select of the row's properties), writes nothing, lists old → new", async () => {
     const emu = await emulatorForTest({ devices: inventory() });
     const before = emu.devices();
     const manifest = tempFile(
@@ -70,9 +70,12 @@ describe('plan', () => {
     const manifest = tempFile('m.csv', `deviceId,extensionAttribute2\n${DEVICE_ID_PC7},Ring1\n`);
     const r = await runOn(emu, { manifest }, { plan: true });
     expect(r.rows[0]).toMatchObject({ key: DEVICE_ID_PC7, keyType: 'deviceId', outcome: 'planned' });
-    expect(emu.requests().filter((x) => x.method === 'GET').map((g) => g.path)).toEqual([
-      `/devices(deviceId='${DEVICE_ID_PC7}')?$select=id,operatingSystem,extensionAttributes`,
-    ]);
+    expect(
+      emu
+        .requests()
+        .filter((x) => x.method === 'GET')
+        .map((g) => g.path),
+    ).toEqual([`/devices(deviceId='${DEVICE_ID_PC7}')?$select=id,operatingSystem,extensionAttributes`]);
   });
 });
 
@@ -125,7 +128,9 @@ describe('verify', () => {
       [ID.pc1, 'not-applied', '204'],
       [ID.pc0, 'updated', '204'],
     ]);
-    expect(r.rows[0]!.errorMessage).toBe('Graph answered 204 but reading the device back found extensionAttribute1 is "Old", expected null');
+    expect(r.rows[0]!.errorMessage).toBe(
+      'Graph answered 204 but reading the device back found extensionAttribute1 is "Old", expected null',
+    );
     expect(r.rows[1]!.errorMessage).toBe('verified');
     expect(r.summary.exitCode).toBe(1);
     // The read-back is a batched GET of exactly what was sent.
@@ -203,18 +208,20 @@ describe('rollback with several rows for one device (allowDuplicates)', () => {
   });
 });
 
-describe('read budget (resource units, graph-facts.md §3)', () => {
-  const fixture = (JSON.parse(readFileSync(resolve(repoRoot, 'fixtures/devices-5000.json'), 'utf8')) as { value: Array<{ id: string }> }).value.slice(0, 60);
+describe('read budget (resource units, docs/graph-behaviour.md §3)', () => {
+  const fixture = (
+    JSON.parse(readFileSync(resolve(repoRoot, 'fixtures/devices-5000.json'), 'utf8')) as { value: Array<{ id: string }> }
+  ).value.slice(0, 60);
   const manifest = () => tempFile('m.csv', 'id,extensionAttribute4\n' + fixture.map((d) => `${d.id},tagged`).join('\n') + '\n');
 
-  it('is Graph\'s small-tenant quota, 3,500 units per 10 s, in the job and in the emulator', () => {
+  it("is Graph's small-tenant quota, 3,500 units per 10 s, in the job and in the emulator", () => {
     for (const budget of [GRAPH_READ_BUDGET, EMULATOR_READ_BUDGET]) {
       expect(budget.burst).toBe(3500);
       expect(budget.refillPerSecond * 10).toBe(3500);
     }
   });
 
-  it('reads throttled by the emulator\'s unit budget are retried after their Retry-After; the client budget avoids the 429s', async () => {
+  it("reads throttled by the emulator's unit budget are retried after their Retry-After; the client budget avoids the 429s", async () => {
     const unpaced = await emulatorForTest({ devices: fixture, readBudget: { burst: 20, refillPerSecond: 200 } });
     const r = await runOn(unpaced, { manifest: manifest(), readBudget: false, concurrency: 4 }, { plan: true });
     expect(r.rows.filter((x) => x.outcome === 'planned')).toHaveLength(60);
@@ -264,7 +271,9 @@ describe('preflight: what the token can do, before any request', () => {
 
   it('a delegated token needs Directory.AccessAsUser.All; with it the app-only non-Windows rule does not apply', async () => {
     const denied = await emulatorForTest({ tokenClaims: { scp: 'User.Read Device.Read.All' } });
-    await expect(runOn(denied, { manifest: H05() })).rejects.toThrow(/the token is delegated and its scp does not hold Directory\.AccessAsUser\.All \(it has: User\.Read, Device\.Read\.All\)/);
+    await expect(runOn(denied, { manifest: H05() })).rejects.toThrow(
+      /the token is delegated and its scp does not hold Directory\.AccessAsUser\.All \(it has: User\.Read, Device\.Read\.All\)/,
+    );
     expect(denied.requests()).toEqual([]);
 
     const emu = await emulatorForTest({ tokenClaims: { scp: 'Directory.AccessAsUser.All User.Read' } });

@@ -10,7 +10,8 @@ import { allPatches, runAgainstEmulator, stopEmulators } from '../helpers/job.js
 import { repoRoot } from '../helpers/paths.js';
 import { tempFile } from '../helpers/results.js';
 
-const inventory = (JSON.parse(readFileSync(resolve(repoRoot, 'fixtures/devices-5000.json'), 'utf8')) as { value: Array<{ id: string }> }).value;
+const inventory = (JSON.parse(readFileSync(resolve(repoRoot, 'fixtures/devices-5000.json'), 'utf8')) as { value: Array<{ id: string }> })
+  .value;
 
 function manifestOf(count: number): { path: string; ids: string[] } {
   const ids = inventory.slice(0, count).map((d) => d.id);
@@ -20,7 +21,7 @@ function manifestOf(count: number): { path: string; ids: string[] } {
 afterEach(stopEmulators);
 
 describe('pacing to the write budget', () => {
-  it.each(['batch', 'single'] as const)('%s: a budget set to Graph\'s is spent without a single 429, every row updated', async (mode) => {
+  it.each(['batch', 'single'] as const)("%s: a budget set to Graph's is spent without a single 429, every row updated", async (mode) => {
     const { path, ids } = manifestOf(400);
     const budget = { burst: 50, refillPerSecond: 300 };
     const r = await runAgainstEmulator(
@@ -39,8 +40,14 @@ describe('pacing to the write budget', () => {
     const { path, ids } = manifestOf(600);
     const graph = { burst: 40, refillPerSecond: 300 };
     const emulator = { devices: inventory.slice(0, 600), writeBudget: graph, latencyMs: 5 };
-    const unpaced = await runAgainstEmulator({ manifest: path, mode: 'single', writeBudget: false, concurrency: 16, maxRetries: 50 }, emulator);
-    const paced = await runAgainstEmulator({ manifest: path, mode: 'single', writeBudget: { burst: 80, refillPerSecond: 600 }, maxRetries: 50 }, emulator);
+    const unpaced = await runAgainstEmulator(
+      { manifest: path, mode: 'single', writeBudget: false, concurrency: 16, maxRetries: 50 },
+      emulator,
+    );
+    const paced = await runAgainstEmulator(
+      { manifest: path, mode: 'single', writeBudget: { burst: 80, refillPerSecond: 600 }, maxRetries: 50 },
+      emulator,
+    );
     const [u, p] = [unpaced.emu.stats(), paced.emu.stats()];
     expect(u.throttled.total).toBeGreaterThan(0);
     expect(p.throttled.total).toBeLessThan(u.throttled.total / 2);

@@ -22,12 +22,19 @@ it('re-runs the failed rows of a results file, with the manifest values as read 
   // Feed the whole results file back: every row runs again with its original values.
   const again = await runAgainstEmulator({ manifest: first.resultsPath, mode: 'batch' });
   // (the results file lists rows in the order they finished, so compare by device)
-  expect(Object.fromEntries(again.rows.map((r) => [r.key, r.outcome]))).toEqual(Object.fromEntries(first.rows.map((r) => [r.key, r.outcome])));
-  expect(patchesFor(again.emu, 'db5b5fab-8f4d-4e27-9da1-494c73cf256d')[0]!.body).toEqual({ displayName: '=Kiosk', extensionAttributes: { extensionAttribute1: 'a' } });
+  expect(Object.fromEntries(again.rows.map((r) => [r.key, r.outcome]))).toEqual(
+    Object.fromEntries(first.rows.map((r) => [r.key, r.outcome])),
+  );
+  expect(patchesFor(again.emu, 'db5b5fab-8f4d-4e27-9da1-494c73cf256d')[0]!.body).toEqual({
+    displayName: '=Kiosk',
+    extensionAttributes: { extensionAttribute1: 'a' },
+  });
   expect(again.emu.getDevice('309d6b79-965e-4a32-9ae4-45508201e2bd')!.displayName).toBe('Lab, Floor 2');
   // The results of a results file carry the manifest's own columns only, not the old result columns twice.
   const header = readFileSync(again.resultsPath, 'utf8').split('\n')[0]!;
-  expect(header).toBe('row,key,keyType,outcome,httpStatus,errorCode,errorMessage,attempts,requestId,finishedAt,id,displayName,extensionAttribute1');
+  expect(header).toBe(
+    'row,key,keyType,outcome,httpStatus,errorCode,errorMessage,attempts,requestId,finishedAt,id,displayName,extensionAttribute1',
+  );
 
   // Only the failed line, as an admin would filter it.
   const lines = text.trim().split('\n');

@@ -25,7 +25,18 @@ it('stops sending once the results file cannot be written, exit 3 with the reaso
   const f = fleet(1500, 'full');
   emu = await startEmulator({ devices: f.devices, writeBudget: false });
   const results = join(f.dir, 'first.csv');
-  const common = ['--manifest', f.manifest, '--graph-url', emu.url, '--no-progress', '--no-write-budget', '--concurrency', String(CONCURRENCY), '--batch-size', String(BATCH)];
+  const common = [
+    '--manifest',
+    f.manifest,
+    '--graph-url',
+    emu.url,
+    '--no-progress',
+    '--no-write-budget',
+    '--concurrency',
+    String(CONCURRENCY),
+    '--batch-size',
+    String(BATCH),
+  ];
   const p = startCli(['run', ...common, '--results', results], { GRAPH_ACCESS_TOKEN: emu.token }, LIMIT_KB);
   const { code } = await p.exited;
   expect(code, p.stderr()).toBe(3);

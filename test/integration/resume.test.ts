@@ -27,11 +27,17 @@ async function emulatorFor(devices: Fleet['devices']): Promise<Emulator> {
 
 function run(emu: Emulator, job: Partial<JobOptionsInput> & { manifest: string; results: string }) {
   const stderr = new Capture();
-  return runJob({ graphUrl: emu.url, progress: false, concurrency: 4, batchSize: 5, ...job }, { tokenSource: staticTokenSource(emu.token), stderr }).then((summary) => ({ summary, stderr: stderr.text }));
+  return runJob(
+    { graphUrl: emu.url, progress: false, concurrency: 4, batchSize: 5, ...job },
+    { tokenSource: staticTokenSource(emu.token), stderr },
+  ).then((summary) => ({ summary, stderr: stderr.text }));
 }
 
 function readJsonl(path: string): Array<Record<string, unknown>> {
-  return readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('resume', () => {
@@ -96,7 +102,9 @@ describe('resume', () => {
     );
     expect(err).toBeInstanceOf(JobError);
     expect((err as JobError).exitCode).toBe(3);
-    expect((err as JobError).message).toMatch(/first\.csv belongs to manifest .*devices\.csv \(sha256 [0-9a-f]{12}…, 10 rows\), but this job's manifest .* is different/);
+    expect((err as JobError).message).toMatch(
+      /first\.csv belongs to manifest .*devices\.csv \(sha256 [0-9a-f]{12}…, 10 rows\), but this job's manifest .* is different/,
+    );
     expect(emu.requests()).toEqual([]);
     expect(existsSync(second)).toBe(false);
   });

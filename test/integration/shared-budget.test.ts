@@ -34,17 +34,34 @@ async function runAll(manifests: string[], extra: string[], token: string, url: 
   const results = manifests.map((_, i) => join(dir, `results-${i + 1}.csv`));
   const runs = await Promise.all(
     manifests.map((m, i) =>
-      runCli(['run', '--manifest', m, '--results', results[i]!, '--graph-url', url, '--write-burst', String(BURST), '--write-refill', String(REFILL), '--no-progress', ...extra], {
-        env: { GRAPH_ACCESS_TOKEN: token },
-        timeoutMs: 50_000,
-      }),
+      runCli(
+        [
+          'run',
+          '--manifest',
+          m,
+          '--results',
+          results[i]!,
+          '--graph-url',
+          url,
+          '--write-burst',
+          String(BURST),
+          '--write-refill',
+          String(REFILL),
+          '--no-progress',
+          ...extra,
+        ],
+        {
+          env: { GRAPH_ACCESS_TOKEN: token },
+          timeoutMs: 50_000,
+        },
+      ),
     ),
   );
   return { runs, results };
 }
 
 function expectAllUpdated(runs: CliRun[], results: string[], rows: number) {
-  runs.forEach((r) => expect(r.code, r.stderr).toBe(0));
+  for (const r of runs) expect(r.code, r.stderr).toBe(0);
   for (const path of results) {
     const lines = readResults(path);
     expect(lines).toHaveLength(rows);
@@ -52,71 +69,81 @@ function expectAllUpdated(runs: CliRun[], results: string[], rows: number) {
   }
 }
 
-describe.skipIf(skipWithoutRedis('url', 'graph-bulk processes sharing a budget through Redis'))('one write budget for 4 processes (--redis)', () => {
-  it('4 processes × 1,000 rows: Graph sees its budget and no more, at most 1 429 per 100 writes, every row updated, within 10 % of the floor', async () => {
-    const { devices, paths } = distinctManifests(tempDir('gb-shared-'), 4, 1000);
-    emu = await startEmulator({ devices, writeBudget: { burst: BURST, refillPerSecond: REFILL }, seed: 4 });
-    const { runs, results } = await runAll(paths, ['--redis', testRedisUrl!], emu.token, emu.url);
-    expectAllUpdated(runs, results, 1000);
-    // The emulator's token is a JWT naming its tenant and app: the budget id comes from its claims.
-    for (const r of runs) {
-      expect(r.stderr).toMatch(
-        /write budget shared through Redis redis:\/\/127\.0\.0\.1:\d+ \(budgetId=graph-bulk\|http:\/\/127\.0\.0\.1:\d+\|72f988bf-86f1-41af-91ab-2d7cd011db47\|3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d budgetIdFrom=the access token's tid\/appid claims/,
-      );
-    }
-    const f = budgetFigures(emu);
-    const floorMs = ((4000 - BURST) / REFILL) * 1000;
-    // Any 1-second window holds at most a full bucket plus one second of refill.
-    expect(f.maxPerSecond, JSON.stringify(f)).toBeLessThanOrEqual(BURST + REFILL);
-    expect(f.throttled, JSON.stringify(f)).toBeLessThanOrEqual(Math.floor((f.writes - BURST) / 100));
-    expect(f.spanMs, JSON.stringify(f)).toBeGreaterThanOrEqual(floorMs * 0.98);
-    // Within 10 % of the floor — unless other work holds the machine's cores (then the processes
-    // cannot keep up, which is no budget question): then 50 %, said on stderr. bench:redis measures it.
-    const load = loadavg()[0]! / cpus().length;
-    const slack = load > 2 ? 1.5 : 1.1;
-    if (slack > 1.1) process.stderr.write(`\n*** machine loaded (${load.toFixed(1)} per core): time bound relaxed to ${slack} × floor (span ${f.spanMs} ms, floor ${floorMs} ms)\n`);
-    expect(f.spanMs, JSON.stringify(f)).toBeLessThanOrEqual(floorMs * slack);
-    // Every device carries its manifest's value.
-    expect(emu.getDevice((devices[3999] as { id: string }).id)?.extensionAttributes.extensionAttribute1).toBe('batch-4');
-  });
+describe.skipIf(skipWithoutRedis('url', 'graph-bulk processes sharing a budget through Redis'))(
+  'one write budget for 4 processes (--redis)',
+  () => {
+    it('4 processes × 1,000 rows: Graph sees its budget and no more, at most 1 429 per 100 writes, every row updated, within 10 % of the floor', async () => {
+      const { devices, paths } = distinctManifests(tempDir('gb-shared-'), 4, 1000);
+      emu = await startEmulator({ devices, writeBudget: { burst: BURST, refillPerSecond: REFILL }, seed: 4 });
+      const { runs, results } = await runAll(paths, ['--redis', testRedisUrl!], emu.token, emu.url);
+      expectAllUpdated(runs, results, 1000);
+      // The emulator's token is a JWT naming its tenant and app: the budget id comes from its claims.
+      for (const r of runs) {
+        expect(r.stderr).toMatch(
+          /write budget shared through Redis redis:\/\/127\.0\.0\.1:\d+ \(budgetId=graph-bulk\|http:\/\/127\.0\.0\.1:\d+\|72f988bf-86f1-41af-91ab-2d7cd011db47\|3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d budgetIdFrom=the access token's tid\/appid claims/,
+        );
+      }
+      const f = budgetFigures(emu);
+      const floorMs = ((4000 - BURST) / REFILL) * 1000;
+      // Any 1-second window holds at most a full bucket plus one second of refill.
+      expect(f.maxPerSecond, JSON.stringify(f)).toBeLessThanOrEqual(BURST + REFILL);
+      expect(f.throttled, JSON.stringify(f)).toBeLessThanOrEqual(Math.floor((f.writes - BURST) / 100));
+      expect(f.spanMs, JSON.stringify(f)).toBeGreaterThanOrEqual(floorMs * 0.98);
+      // Within 10 % of the floor — unless other work holds the machine's cores (then the processes
+      // cannot keep up, which is no budget question): then 50 %, said on stderr. bench:redis measures it.
+      const load = loadavg()[0]! / cpus().length;
+      const slack = load > 2 ? 1.5 : 1.1;
+      if (slack > 1.1)
+        process.stderr.write(
+          `\n*** machine loaded (${load.toFixed(1)} per core): time bound relaxed to ${slack} × floor (span ${f.spanMs} ms, floor ${floorMs} ms)\n`,
+        );
+      expect(f.spanMs, JSON.stringify(f)).toBeLessThanOrEqual(floorMs * slack);
+      // Every device carries its manifest's value.
+      expect(emu.getDevice((devices[3999] as { id: string }).id)?.extensionAttributes.extensionAttribute1).toBe('batch-4');
+    });
 
-  it('Redis killed mid-run and started again: every row finishes, within the budget, and the log and summary say so', async () => {
-    redis = await PrivateRedis.start();
-    const { devices, paths } = distinctManifests(tempDir('gb-shared-'), 4, 500, 11);
-    emu = await startEmulator({ devices, writeBudget: { burst: BURST, refillPerSecond: REFILL }, seed: 5 });
-    const running = runAll(paths, ['--redis', redis.url], emu.token, emu.url);
-    // Kill Redis once the run is well under way, bring it back a second later.
-    const started = Date.now();
-    while (emu.stats().writesApplied < 600 && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 20));
-    await redis.kill();
-    const killedAt = emu.stats().writesApplied;
-    await new Promise((r) => setTimeout(r, 700));
-    await redis.restart();
-    const { runs, results } = await running;
-    expectAllUpdated(runs, results, 500);
-    expect(killedAt).toBeLessThan(1800); // Redis died mid-run
-    const log = runs.map((r) => r.stderr).join('\n');
-    // Processes still sending when Redis died fall back to a 1/n share, n the processes they last saw
-    // sharing (at least 2), so that together they cannot pass the budget; the summary says so; those
-    // still running when it came back return to the shared budget.
-    const degraded = runs.filter((r) => /Redis unreachable \(.*\): going on with a local 1\/\d share/.test(r.stderr));
-    expect(degraded.length, log).toBeGreaterThan(0);
-    let shares = 0;
-    for (const r of degraded) {
-      const [, n, burst, refill] = /local 1\/(\d) share of the write budget \(burst (\d+), ([\d.]+) writes\/s\), starting empty/.exec(r.stderr)!.map(Number);
-      expect(n).toBeGreaterThanOrEqual(2);
-      expect(burst).toBe(Math.floor(BURST / n!));
-      expect(refill).toBeCloseTo(REFILL / n!, 2);
-      shares += 1 / n!;
-      expect(r.stderr).toMatch(/write budget shared through Redis \(graph-bulk\|[^)]*\); Redis was unreachable 1 time\(s\): \d+\.\d s on a local share of the budget/);
-    }
-    expect(shares).toBeLessThanOrEqual(1);
-    expect(log).toMatch(/Redis reachable again after \d+\.\d s: back on the shared write budget/);
-    const f = budgetFigures(emu);
-    expect(f.maxPerSecond, JSON.stringify(f)).toBeLessThanOrEqual(BURST + REFILL);
-    expect(f.throttled, JSON.stringify(f)).toBeLessThanOrEqual(Math.floor((f.writes - BURST) / 100));
-  });
-});
+    it('Redis killed mid-run and started again: every row finishes, within the budget, and the log and summary say so', async () => {
+      redis = await PrivateRedis.start();
+      const { devices, paths } = distinctManifests(tempDir('gb-shared-'), 4, 500, 11);
+      emu = await startEmulator({ devices, writeBudget: { burst: BURST, refillPerSecond: REFILL }, seed: 5 });
+      const running = runAll(paths, ['--redis', redis.url], emu.token, emu.url);
+      // Kill Redis once the run is well under way, bring it back a second later.
+      const started = Date.now();
+      while (emu.stats().writesApplied < 600 && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 20));
+      await redis.kill();
+      const killedAt = emu.stats().writesApplied;
+      await new Promise((r) => setTimeout(r, 700));
+      await redis.restart();
+      const { runs, results } = await running;
+      expectAllUpdated(runs, results, 500);
+      expect(killedAt).toBeLessThan(1800); // Redis died mid-run
+      const log = runs.map((r) => r.stderr).join('\n');
+      // Processes still sending when Redis died fall back to a 1/n share, n the processes they last saw
+      // sharing (at least 2), so that together they cannot pass the budget; the summary says so; those
+      // still running when it came back return to the shared budget.
+      const degraded = runs.filter((r) => /Redis unreachable \(.*\): going on with a local 1\/\d share/.test(r.stderr));
+      expect(degraded.length, log).toBeGreaterThan(0);
+      let shares = 0;
+      for (const r of degraded) {
+        const [, n, burst, refill] = /local 1\/(\d) share of the write budget \(burst (\d+), ([\d.]+) writes\/s\), starting empty/
+          .exec(r.stderr)!
+          .map(Number);
+        expect(n).toBeGreaterThanOrEqual(2);
+        expect(burst).toBe(Math.floor(BURST / n!));
+        expect(refill).toBeCloseTo(REFILL / n!, 2);
+        shares += 1 / n!;
+        expect(r.stderr).toMatch(
+          /write budget shared through Redis \(graph-bulk\|[^)]*\); Redis was unreachable 1 time\(s\): \d+\.\d s on a local share of the budget/,
+        );
+      }
+      expect(shares).toBeLessThanOrEqual(1);
+      expect(log).toMatch(/Redis reachable again after \d+\.\d s: back on the shared write budget/);
+      const f = budgetFigures(emu);
+      expect(f.maxPerSecond, JSON.stringify(f)).toBeLessThanOrEqual(BURST + REFILL);
+      expect(f.throttled, JSON.stringify(f)).toBeLessThanOrEqual(Math.floor((f.writes - BURST) / 100));
+    });
+  },
+);
 
 describe('a sharded run (--shard i/n) and merge-results', () => {
   it('4 shards of one manifest: each results file holds only its rows; merged, one line per row in row order', async () => {
@@ -126,12 +153,28 @@ describe('a sharded run (--shard i/n) and merge-results', () => {
     const dir = tempDir('gb-shard-results-');
     const runs = await Promise.all(
       [1, 2, 3, 4].map((i) =>
-        runCli(['run', '--manifest', manifest, '--results', `${dir}/`, '--name', 'wave', '--shard', i === 4 ? 'auto/4' : `${i}/4`, '--graph-url', emu!.url, '--no-progress'], {
-          env: { GRAPH_ACCESS_TOKEN: emu!.token, ...(i === 4 ? { JOB_COMPLETION_INDEX: '3' } : {}) },
-        }),
+        runCli(
+          [
+            'run',
+            '--manifest',
+            manifest,
+            '--results',
+            `${dir}/`,
+            '--name',
+            'wave',
+            '--shard',
+            i === 4 ? 'auto/4' : `${i}/4`,
+            '--graph-url',
+            emu!.url,
+            '--no-progress',
+          ],
+          {
+            env: { GRAPH_ACCESS_TOKEN: emu!.token, ...(i === 4 ? { JOB_COMPLETION_INDEX: '3' } : {}) },
+          },
+        ),
       ),
     );
-    runs.forEach((r) => expect(r.code, r.stderr).toBe(0));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const all = readdirSync(dir);
     const files = all.filter((f) => !f.endsWith('.meta.json') && !f.endsWith('.rollback.csv')).sort();
     expect(files).toHaveLength(4);
@@ -157,7 +200,17 @@ describe('a sharded run (--shard i/n) and merge-results', () => {
     // A shard missing and another given twice: the rows are named, the exit code is 1, and the
     // missing rows are written as skipped so the merged file can be run again.
     const partial = join(dir, 'merged', 'partial.csv');
-    const bad = await runCli(['merge-results', join(dir, files[0]!), join(dir, files[1]!), join(dir, files[1]!), join(dir, files[3]!), '-o', partial, '-m', manifest]);
+    const bad = await runCli([
+      'merge-results',
+      join(dir, files[0]!),
+      join(dir, files[1]!),
+      join(dir, files[1]!),
+      join(dir, files[3]!),
+      '-o',
+      partial,
+      '-m',
+      manifest,
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/missing: 101 row\(s\) have no line in any file: 3, 7, 11, /);
     expect(bad.stderr).toMatch(/duplicated: 101 row\(s\) have several lines/);

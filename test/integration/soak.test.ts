@@ -31,7 +31,13 @@ const TIMEOUT_MS = 1000; // below slowMs: a slow answer is a timeout for the job
 
 const singleRows = Number(process.env.GB_SOAK_SINGLE_ROWS ?? 1000);
 const plans = [
-  { mode: 'batch' as const, rows: 20_000, concurrency: 8, job: { burst: 1000, refillPerSecond: 3000 }, graph: { burst: 1000, refillPerSecond: 2500 } },
+  {
+    mode: 'batch' as const,
+    rows: 20_000,
+    concurrency: 8,
+    job: { burst: 1000, refillPerSecond: 3000 },
+    graph: { burst: 1000, refillPerSecond: 2500 },
+  },
   { mode: 'single' as const, rows: singleRows, concurrency: 16, job: false as const, graph: { burst: 200, refillPerSecond: 600 } },
 ];
 /** A throttling episode a quarter into the run: Graph's budget drops below one `$batch` (as when other
@@ -40,7 +46,9 @@ const EPISODE = { budget: { burst: 10, refillPerSecond: 100 }, durationMs: 1500 
 
 describe('soak under throttling and faults', () => {
   for (const plan of plans) {
-    it(`${plan.mode} mode, ${plan.rows} rows: every row updated exactly once, every device holds its values`, { timeout: Math.max(60_000, plan.rows * 12) }, async () => {
+    it(`${plan.mode} mode, ${plan.rows} rows: every row updated exactly once, every device holds its values`, {
+      timeout: Math.max(60_000, plan.rows * 12),
+    }, async () => {
       const f = fleet(plan.rows, `soak-${plan.mode}`, 21);
       emu = await startEmulator({ devices: f.devices, seed: 5, writeBudget: plan.graph, latencyMs: { min: 1, max: 5 }, ...FAULTS });
       const results = join(f.dir, 'results.csv');

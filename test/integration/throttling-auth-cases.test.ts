@@ -9,7 +9,8 @@ import { allPatches, emulatorTokens, runAgainstEmulator, stopEmulators } from '.
 import { repoRoot } from '../helpers/paths.js';
 import { tempFile } from '../helpers/results.js';
 
-const inventory = (JSON.parse(readFileSync(resolve(repoRoot, 'fixtures/devices-5000.json'), 'utf8')) as { value: Array<{ id: string }> }).value;
+const inventory = (JSON.parse(readFileSync(resolve(repoRoot, 'fixtures/devices-5000.json'), 'utf8')) as { value: Array<{ id: string }> })
+  .value;
 
 function manifestOf(count: number, column = 'extensionAttribute4', value = 'tagged'): { path: string; ids: string[] } {
   const ids = inventory.slice(0, count).map((d) => d.id);
@@ -83,7 +84,9 @@ describe('H13: 429 on the single-request path', () => {
       const waitMs = (t.retryAfter ?? 0) * 1000;
       if (waitMs >= 100) windows++;
       const during = log.filter((p) => p.seq > t.seq && p.at < t.at + waitMs - 5);
-      expect(during.length, during.map((p) => `${p.path} at +${p.at - t.at} ms of ${waitMs} ms`).join('\n')).toBeLessThanOrEqual(concurrency - 1);
+      expect(during.length, during.map((p) => `${p.path} at +${p.at - t.at} ms of ${waitMs} ms`).join('\n')).toBeLessThanOrEqual(
+        concurrency - 1,
+      );
     }
     expect(windows).toBeGreaterThan(0); // the check above had pauses to look into
     expect(r.summary.throttled429).toBe(stats.throttled.outer);

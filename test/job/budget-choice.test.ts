@@ -11,7 +11,11 @@ import { skipWithoutRedis, testRedisUrl } from '../helpers/redis.js';
 describe('chooseBudget', () => {
   it('without a Redis URL: a budget of this process alone, and the local pause gate', async () => {
     const log = new Capture();
-    const choice = await chooseBudget({ writeBudget: { burst: 100, refillPerSecond: 10 }, graphRoot: 'https://graph.microsoft.com', log: createLogger('text', log) });
+    const choice = await chooseBudget({
+      writeBudget: { burst: 100, refillPerSecond: 10 },
+      graphRoot: 'https://graph.microsoft.com',
+      log: createLogger('text', log),
+    });
     expect(choice.budget).toBeInstanceOf(WriteBudget);
     expect(choice.gate).toBeUndefined();
     await choice.budget!.stop();
@@ -20,7 +24,12 @@ describe('chooseBudget', () => {
 
   it('writeBudget off: nothing to share, said once', async () => {
     const log = new Capture();
-    const choice = await chooseBudget({ writeBudget: false, redisUrl: 'redis://127.0.0.1:1', graphRoot: 'https://graph.microsoft.com', log: createLogger('text', log) });
+    const choice = await chooseBudget({
+      writeBudget: false,
+      redisUrl: 'redis://127.0.0.1:1',
+      graphRoot: 'https://graph.microsoft.com',
+      log: createLogger('text', log),
+    });
     expect(choice.budget).toBeUndefined();
     expect(log.text).toMatch(/redis ignored: writeBudget is off/);
   });

@@ -38,8 +38,16 @@ describe('job options', () => {
   });
 
   it('flags override the job file; untyped flags leave it alone', () => {
-    const merged = mergeRunOptions({ manifest: '/jobs/m.csv', mode: 'single', writeBudget: { burst: 100, refillPerSecond: 5 } }, { writeRefill: 10, concurrency: '4' });
-    expect(merged).toMatchObject({ manifest: '/jobs/m.csv', mode: 'single', concurrency: 4, writeBudget: { burst: 100, refillPerSecond: 10 } });
+    const merged = mergeRunOptions(
+      { manifest: '/jobs/m.csv', mode: 'single', writeBudget: { burst: 100, refillPerSecond: 5 } },
+      { writeRefill: 10, concurrency: '4' },
+    );
+    expect(merged).toMatchObject({
+      manifest: '/jobs/m.csv',
+      mode: 'single',
+      concurrency: 4,
+      writeBudget: { burst: 100, refillPerSecond: 10 },
+    });
     expect(mergeRunOptions({ manifest: 'x' }, { writeBudget: false }).writeBudget).toBe(false);
   });
 });

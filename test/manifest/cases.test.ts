@@ -1,5 +1,5 @@
 /**
- * The field cases of /work/shared/cases that concern reading and validating manifests
+ * The field cases of test/cases that concern reading and validating manifests
  * (H01, H02 ×2, H03, H04, H07, H09, H11, H12), read straight from the shared folder.
  */
 import { readFileSync } from 'node:fs';
@@ -223,7 +223,9 @@ describe('H12 JSON Lines', () => {
     const lines = readFileSync(casePath('H12-rows.jsonl'), 'utf8').trimEnd().split('\n');
     const file = tmp.write(
       'H12-malformed.jsonl',
-      [lines[0], '{"id": "15c1d2df-a996-4aef-812d-0ea67ff12229", "extensionAttribute9": wave-2}', '', lines[1], '[1, 2]', lines[2]].join('\n') + '\n',
+      [lines[0], '{"id": "15c1d2df-a996-4aef-812d-0ea67ff12229", "extensionAttribute9": wave-2}', '', lines[1], '[1, 2]', lines[2]].join(
+        '\n',
+      ) + '\n',
     );
     const { info, rows, results } = await validateAll(file);
     expect(info.rowCount).toBe(5);

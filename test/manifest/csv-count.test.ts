@@ -60,22 +60,31 @@ describe('countCsvRows', () => {
     expect(withoutFile(fast)).toBe(withoutFile(slow));
   });
 
-  it('inspectManifest still words the parser\'s errors for what the counter leaves to it', async () => {
-    const err = await inspectManifest(tmp.write('unclosed.csv', `id,displayName\n${G1},ok\n${G2},"never closed\n${G1},x\n`)).catch((e: unknown) => e);
+  it("inspectManifest still words the parser's errors for what the counter leaves to it", async () => {
+    const err = await inspectManifest(tmp.write('unclosed.csv', `id,displayName\n${G1},ok\n${G2},"never closed\n${G1},x\n`)).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ManifestError);
     expect((err as ManifestError).line).toBe(3);
   });
 
-  it('property: on any mix of plain, quoted, blank and odd cells, the count is the parser\'s (or left to it)', async () => {
+  it("property: on any mix of plain, quoted, blank and odd cells, the count is the parser's (or left to it)", async () => {
     const cell = fc.oneof(
       fc.constantFrom(G1, '', ' ', '\t', '\u00a0', 'a,b', 'x"y', '"', '""', 'line\nbreak', 'é🚀', ';'),
       fc.string({ maxLength: 6 }),
     );
-    const how = fc.oneof({ weight: 4, arbitrary: fc.constant('plain') }, { weight: 4, arbitrary: fc.constant('quoted') }, { weight: 1, arbitrary: fc.constant('quotedThenText') });
-    const field = fc.tuple(cell, how).map(([c, how]) =>
-      how === 'plain' ? c : how === 'quoted' ? `"${c.replace(/"/g, '""')}"` : `"${c.replace(/"/g, '""')}"${c}`,
+    const how = fc.oneof(
+      { weight: 4, arbitrary: fc.constant('plain') },
+      { weight: 4, arbitrary: fc.constant('quoted') },
+      { weight: 1, arbitrary: fc.constant('quotedThenText') },
     );
-    const row = fc.oneof({ weight: 5, arbitrary: fc.array(field, { minLength: 1, maxLength: 4 }).map((f) => f.join(',')) }, { weight: 1, arbitrary: fc.constantFrom('', ' ', ',,') });
+    const field = fc
+      .tuple(cell, how)
+      .map(([c, how]) => (how === 'plain' ? c : how === 'quoted' ? `"${c.replace(/"/g, '""')}"` : `"${c.replace(/"/g, '""')}"${c}`));
+    const row = fc.oneof(
+      { weight: 5, arbitrary: fc.array(field, { minLength: 1, maxLength: 4 }).map((f) => f.join(',')) },
+      { weight: 1, arbitrary: fc.constantFrom('', ' ', ',,') },
+    );
     let fastPathTaken = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(row, { maxLength: 12 }), fc.boolean(), async (rows, trailingNewline) => {

@@ -59,7 +59,11 @@ describe('encodings', () => {
   });
 
   it('invalid UTF-8 is never silently replaced: the error names the line', async () => {
-    const bytes = Buffer.concat([Buffer.from(`id,displayName\n${G1},ok\n${G2},ok\n${G3},bad `), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from(`id,displayName\n${G1},ok\n${G2},ok\n${G3},bad `),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('\n'),
+    ]);
     const err = await manifestError(inspectManifest(tmp.write('bad-utf8.csv', bytes)));
     expect(err.line).toBe(4);
     expect(err.message).toMatch(/line 4: not valid UTF-8/);
@@ -95,7 +99,10 @@ describe('quoting and line endings', () => {
 
   it('old Mac CR line endings work', async () => {
     const { rows } = await readAll(tmp.write('cr.csv', `id,displayName\r${G1},A\r${G2},B`));
-    expect(rows.map((r) => [r.line, r.fields.displayName])).toEqual([[2, 'A'], [3, 'B']]);
+    expect(rows.map((r) => [r.line, r.fields.displayName])).toEqual([
+      [2, 'A'],
+      [3, 'B'],
+    ]);
   });
 
   it('an unclosed quote stops with a ManifestError naming where the field starts', async () => {
@@ -202,7 +209,10 @@ describe('rows', () => {
     const text = `\nid,displayName\n\n${G1},A\n,\n  \n${G2},B\n`;
     const { info, rows } = await readAll(tmp.write('blank.csv', text));
     expect(info.rowCount).toBe(2);
-    expect(rows.map((r) => [r.row, r.line])).toEqual([[1, 4], [2, 7]]);
+    expect(rows.map((r) => [r.row, r.line])).toEqual([
+      [1, 4],
+      [2, 7],
+    ]);
   });
 
   it('a header-only manifest has 0 rows (not an error)', async () => {

@@ -81,6 +81,8 @@ describe('safeCut', () => {
 
 describe('windows-1252', () => {
   it('maps 0x80–0x9F per the WHATWG index (Node 20 TextDecoder does not)', () => {
-    expect(decodeWindows1252(Buffer.from([0x80, 0x91, 0x92, 0x93, 0x94, 0x96, 0x97, 0x9f, 0xe9, 0x41]))).toBe('€‘’“”–—Ÿé A'.replace(' ', ''));
+    expect(decodeWindows1252(Buffer.from([0x80, 0x91, 0x92, 0x93, 0x94, 0x96, 0x97, 0x9f, 0xe9, 0x41]))).toBe(
+      '€‘’“”–—Ÿé A'.replace(' ', ''),
+    );
   });
 });

@@ -10,7 +10,7 @@ import type { ManifestRow } from '../../src/types.js';
 
 export { repoRoot } from '../helpers/paths.js';
 
-/** A case file of /work/shared/cases, found relative to the repository. */
+/** A case file of test/cases, found relative to the repository. */
 export function casePath(name: string): string {
   return path.resolve(casesDir, name);
 }
@@ -30,10 +30,7 @@ export function tempDir(): { dir: string; write: (name: string, content: string 
 }
 
 /** All rows of a manifest (both passes). */
-export async function readAll(
-  file: string,
-  options: ManifestOptions = {},
-): Promise<{ info: ManifestInfo; rows: ManifestRow[] }> {
+export async function readAll(file: string, options: ManifestOptions = {}): Promise<{ info: ManifestInfo; rows: ManifestRow[] }> {
   const info = await inspectManifest(file, options);
   const rows: ManifestRow[] = [];
   for await (const row of readManifest(info, options)) rows.push(row);

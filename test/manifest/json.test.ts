@@ -100,14 +100,23 @@ describe('JSON manifests', () => {
     const mdm = tmp.write('mdm.json', JSON.stringify([{ id: G1, isManaged: true }]));
     expect((await manifestError(inspectManifest(mdm))).message).toContain('only be set by Intune');
     expect((await readAll(mdm, { allowMdmProperties: true })).rows[0]!.fields.isManaged).toBe(true);
-    const twice = tmp.write('twice.json', JSON.stringify([{ id: G1, extensionAttribute1: 'a', extensionAttributes: { extensionAttribute1: 'b' } }]));
+    const twice = tmp.write(
+      'twice.json',
+      JSON.stringify([{ id: G1, extensionAttribute1: 'a', extensionAttributes: { extensionAttribute1: 'b' } }]),
+    );
     expect((await manifestError(inspectManifest(twice))).message).toContain('both set extensionAttribute1');
     const idTwice = tmp.write('id-twice.json', `[{"id": "${G1}", "ID": "${G2}"}]`);
     expect((await manifestError(inspectManifest(idTwice))).message).toContain('both set id');
   });
 
   it('a non-object extensionAttributes makes only that row invalid', async () => {
-    const file = tmp.write('ext-null.json', JSON.stringify([{ id: G1, extensionAttributes: null }, { id: G2, displayName: 'A' }]));
+    const file = tmp.write(
+      'ext-null.json',
+      JSON.stringify([
+        { id: G1, extensionAttributes: null },
+        { id: G2, displayName: 'A' },
+      ]),
+    );
     const { results } = await validateAll(file);
     expect(isInvalid(results[0]!) && results[0].message).toMatch(/^row 1: extensionAttributes on line 1 is null, not an object/);
     expect(isInvalid(results[1]!)).toBe(false);
@@ -119,11 +128,17 @@ describe('JSON manifests', () => {
   });
 
   it('reads a minified single-line array and a UTF-16 file', async () => {
-    const rows = Array.from({ length: 500 }, (_, i) => ({ id: G1.slice(0, -4) + String(i).padStart(4, '0'), extensionAttribute2: `v${i}` }));
+    const rows = Array.from({ length: 500 }, (_, i) => ({
+      id: G1.slice(0, -4) + String(i).padStart(4, '0'),
+      extensionAttribute2: `v${i}`,
+    }));
     const minified = tmp.write('min.json', JSON.stringify(rows));
     const { info } = await readAll(minified);
     expect(info.rowCount).toBe(500);
-    const utf16 = tmp.write('u16.json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify([{ id: G1, displayName: 'Ünï' }]), 'utf16le')]));
+    const utf16 = tmp.write(
+      'u16.json',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify([{ id: G1, displayName: 'Ünï' }]), 'utf16le')]),
+    );
     expect((await readAll(utf16)).rows[0]!.fields.displayName).toBe('Ünï');
   });
 
@@ -134,11 +149,17 @@ describe('JSON manifests', () => {
 
 describe('JSON Lines manifests', () => {
   it('skips blank lines, handles CRLF and BOM, numbers rows and lines', async () => {
-    const file = tmp.write('crlf.jsonl', `\uFEFF{"id": "${G1}", "displayName": "A"}\r\n\r\n  \r\n{"deviceId": "${G2}", "displayName": "B"}\r\n`);
+    const file = tmp.write(
+      'crlf.jsonl',
+      `\uFEFF{"id": "${G1}", "displayName": "A"}\r\n\r\n  \r\n{"deviceId": "${G2}", "displayName": "B"}\r\n`,
+    );
     const { info, rows, results } = await validateAll(file);
     expect(info.rowCount).toBe(2);
     expect(info.keyTypes).toEqual(['id', 'deviceId']);
-    expect(rows.map((r) => [r.row, r.line])).toEqual([[1, 1], [2, 4]]);
+    expect(rows.map((r) => [r.row, r.line])).toEqual([
+      [1, 1],
+      [2, 4],
+    ]);
     expect(results.map((r) => r.keyType)).toEqual(['id', 'deviceId']);
   });
 

@@ -48,7 +48,10 @@ describe('ResultsFile', () => {
     const f = ResultsFile.create(path, { manifestColumns: ['id'] });
     f.write(result(7));
     f.close();
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ row: 7, outcome: 'updated', httpStatus: 204, id: 'db5b5fab-8f4d-4e27-9da1-494c73cf256d' });
   });

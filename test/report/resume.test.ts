@@ -76,7 +76,9 @@ describe('completeRecords', () => {
     for (const format of ['csv', 'jsonl'] as const) {
       const path = writeResults(`r.${format}`, rows);
       const back = parseResults(readFileSync(path, 'utf8'), format, path);
-      expect(back.map((r) => [r.row, r.outcome, r.attempts, r.finishedAt])).toEqual(rows.map((r) => [r.row, r.outcome, r.attempts, r.finishedAt]));
+      expect(back.map((r) => [r.row, r.outcome, r.attempts, r.finishedAt])).toEqual(
+        rows.map((r) => [r.row, r.outcome, r.attempts, r.finishedAt]),
+      );
       expect(back[1]!.errorMessage).toBe(rows[1]!.errorMessage);
       expect(back[1]!.columns.displayName).toBe('multi\nline "quoted"');
     }

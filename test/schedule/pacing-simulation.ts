@@ -69,7 +69,14 @@ export function simulate(s: SimulationSetup): SimulationResult {
   let writesSent = 0;
   const retries: Array<{ row: number; readyAt: number }> = [];
   const inFlight: Request[] = [];
-  const result: SimulationResult = { doneMs: Infinity, throttled: 0, earlyRetries: 0, writesReceived: 0, maxInFlightSteady: 0, decisions: {} };
+  const result: SimulationResult = {
+    doneMs: Infinity,
+    throttled: 0,
+    earlyRetries: 0,
+    writesReceived: 0,
+    maxInFlightSteady: 0,
+    decisions: {},
+  };
   const oneWay = s.latencyMs / 2;
 
   for (let t = 0; t <= limitMs; t++) {
@@ -106,7 +113,11 @@ export function simulate(s: SimulationSetup): SimulationResult {
       for (const c of r.checked!) if (!c.ok) retries.push({ row: c.row, readyAt: t + longest });
       latency = smoothLatencyMs(latency, t - r.sentAt);
       level.counted(r.rows.length, t);
-      const { decision, strategy, state: next } = decidePacing({
+      const {
+        decision,
+        strategy,
+        state: next,
+      } = decidePacing({
         observation: {
           sentAtMs: r.sentAt,
           atMs: t,
@@ -136,7 +147,14 @@ export function simulate(s: SimulationSetup): SimulationResult {
     // Send while the pause, the in-flight target and the budget allow: retries first.
     if (t < pausedUntil) continue;
     const target = firstSuccess
-      ? inFlightTarget({ refillPerSecond: s.client.refillPerSecond, rateFactor: level.rateFactor, level: level.levelAt(t), latencyMs: latency, writesPerRequest: s.writesPerRequest, cap: s.cap })
+      ? inFlightTarget({
+          refillPerSecond: s.client.refillPerSecond,
+          rateFactor: level.rateFactor,
+          level: level.levelAt(t),
+          latencyMs: latency,
+          writesPerRequest: s.writesPerRequest,
+          cap: s.cap,
+        })
       : 1;
     while (inFlight.length < target) {
       const ready = retries.filter((r) => r.readyAt <= t).length;
@@ -153,7 +171,14 @@ export function simulate(s: SimulationSetup): SimulationResult {
       const first = writesSent === rows.length;
       const rtt = first ? (s.firstLatencyMs ?? s.latencyMs) : s.latencyMs;
       const beside = inFlight.reduce((n, q) => n + q.rows.length, 0);
-      inFlight.push({ rows, inFlightBeside: beside, sentAt: t, checkAt: first && s.firstLatencyMs !== undefined ? t + rtt : t + oneWay, answerAt: t + rtt, writesSentBefore: writesSent });
+      inFlight.push({
+        rows,
+        inFlightBeside: beside,
+        sentAt: t,
+        checkAt: first && s.firstLatencyMs !== undefined ? t + rtt : t + oneWay,
+        answerAt: t + rtt,
+        writesSentBefore: writesSent,
+      });
     }
     if (t >= (s.steadyFromMs ?? Infinity)) result.maxInFlightSteady = Math.max(result.maxInFlightSteady, inFlight.length);
   }

@@ -69,12 +69,16 @@ describe('throttledPacing (429)', () => {
 describe('throttleLimitPacing (x-ms-throttle-limit-percentage)', () => {
   it('says nothing at ~100 % when the budget agrees with Graph: a job at the refill rate is at the limit by definition', () => {
     // Graph: 1 % of 3,000 left = 30 writes; ours: 10 now + 20 sent since that Graph has not counted.
-    expect(throttleLimitPacing.decide(input({ throttleLimitPercentage: 0.99, writesSentSince: 20 }, { budget: { ...GRAPH, level: 10 } }))).toBeUndefined();
+    expect(
+      throttleLimitPacing.decide(input({ throttleLimitPercentage: 0.99, writesSentSince: 20 }, { budget: { ...GRAPH, level: 10 } })),
+    ).toBeUndefined();
   });
 
   it('lowers the budget to what Graph says is left when ours holds more (another run of the app spends it)', () => {
     // Graph: 15 % left = 450 writes; ours thinks 2,000.
-    const d = throttleLimitPacing.decide(input({ throttleLimitPercentage: 0.85, writesSentSince: 40 }, { budget: { ...GRAPH, level: 2000 } }));
+    const d = throttleLimitPacing.decide(
+      input({ throttleLimitPercentage: 0.85, writesSentSince: 40 }, { budget: { ...GRAPH, level: 2000 } }),
+    );
     // 450 + band 30 − the 40 sent since.
     expect(d).toMatchObject({ capLevel: 440 });
   });
@@ -86,11 +90,15 @@ describe('throttleLimitPacing (x-ms-throttle-limit-percentage)', () => {
 
   it('writes in flight beside the request widen the band: Graph may have counted them before or after it', () => {
     // Graph: 30 left; ours 75. Beyond 1 % of the burst (30), but within it plus 20 writes beside.
-    expect(throttleLimitPacing.decide(input({ throttleLimitPercentage: 0.99 }, { budget: { ...GRAPH, level: 75 } }))).toMatchObject({ capLevel: 60 });
-    expect(throttleLimitPacing.decide(input({ throttleLimitPercentage: 0.99, writesInFlightBeside: 20 }, { budget: { ...GRAPH, level: 75 } }))).toBeUndefined();
+    expect(throttleLimitPacing.decide(input({ throttleLimitPercentage: 0.99 }, { budget: { ...GRAPH, level: 75 } }))).toMatchObject({
+      capLevel: 60,
+    });
+    expect(
+      throttleLimitPacing.decide(input({ throttleLimitPercentage: 0.99, writesInFlightBeside: 20 }, { budget: { ...GRAPH, level: 75 } })),
+    ).toBeUndefined();
   });
 
-  it('leaves a budget lower than Graph\'s figure alone (it refills anyway; raising it on a noisy figure could overspend)', () => {
+  it("leaves a budget lower than Graph's figure alone (it refills anyway; raising it on a noisy figure could overspend)", () => {
     expect(throttleLimitPacing.decide(input({ throttleLimitPercentage: 0.8 }, { budget: { ...GRAPH, level: 100 } }))).toBeUndefined();
   });
 
@@ -137,11 +145,11 @@ describe('decidePacing', () => {
   });
 });
 
-describe('inFlightTarget (Little\'s law)', () => {
+describe("inFlightTarget (Little's law)", () => {
   const at = (o: Partial<Parameters<typeof inFlightTarget>[0]>) =>
     inFlightTarget({ refillPerSecond: 20, rateFactor: 1, level: 0, latencyMs: 300, writesPerRequest: 1, cap: AUTO_CONCURRENCY_CAP, ...o });
 
-  it('Graph\'s 20 writes/s at 300 ms: 10 single PATCHes in flight (20 × 0.3 × 1.5 + 1), 2 `$batch` requests of 20', () => {
+  it("Graph's 20 writes/s at 300 ms: 10 single PATCHes in flight (20 × 0.3 × 1.5 + 1), 2 `$batch` requests of 20", () => {
     expect(at({})).toBe(10);
     expect(at({ writesPerRequest: 20 })).toBe(2);
   });
@@ -184,15 +192,18 @@ describe('pacing against a simulated Graph', () => {
     { tenant: 'slow (300 ms)', latencyMs: 300, seconds: 300, steadyFromMs: 150_000, inFlight: 10 },
     // A fast one (5 ms) does not run ahead of the budget: 2 in flight once the burst is spent.
     { tenant: 'fast (5 ms)', latencyMs: 5, seconds: 120, steadyFromMs: 60_000, inFlight: 2 },
-  ])('a $tenant tenant reaches the budget in single mode with $inFlight in flight, no 429', ({ latencyMs, seconds, steadyFromMs, inFlight }) => {
-    const rows = 3000 + 20 * seconds;
-    const r = simulate({ graph: GRAPH, client: GRAPH, latencyMs, writesPerRequest: 1, rows, cap: AUTO_CONCURRENCY_CAP, steadyFromMs });
-    expect(floorMs(rows, GRAPH) / r.doneMs).toBeGreaterThan(0.98);
-    expect(r.throttled).toBe(0);
-    expect(r.maxInFlightSteady).toBeLessThanOrEqual(inFlight);
-  });
+  ])(
+    'a $tenant tenant reaches the budget in single mode with $inFlight in flight, no 429',
+    ({ latencyMs, seconds, steadyFromMs, inFlight }) => {
+      const rows = 3000 + 20 * seconds;
+      const r = simulate({ graph: GRAPH, client: GRAPH, latencyMs, writesPerRequest: 1, rows, cap: AUTO_CONCURRENCY_CAP, steadyFromMs });
+      expect(floorMs(rows, GRAPH) / r.doneMs).toBeGreaterThan(0.98);
+      expect(r.throttled).toBe(0);
+      expect(r.maxInFlightSteady).toBeLessThanOrEqual(inFlight);
+    },
+  );
 
-  it('`$batch` at the bench\'s budget (burst 500, 500 writes/s, 20 ms): on the floor, no 429', () => {
+  it("`$batch` at the bench's budget (burst 500, 500 writes/s, 20 ms): on the floor, no 429", () => {
     const g = { burst: 500, refillPerSecond: 500 };
     const r = simulate({ graph: g, client: g, latencyMs: 20, writesPerRequest: 20, rows: 10_000, cap: AUTO_CONCURRENCY_CAP });
     expect(floorMs(10_000, g) / r.doneMs).toBeGreaterThan(0.99);
@@ -201,12 +212,20 @@ describe('pacing against a simulated Graph', () => {
 
   it('a slow first answer (a cold connection, Graph counting late) does not make the budget overspend', () => {
     const g = { burst: 500, refillPerSecond: 500 };
-    const r = simulate({ graph: g, client: g, latencyMs: 20, firstLatencyMs: 250, writesPerRequest: 20, rows: 5000, cap: AUTO_CONCURRENCY_CAP });
+    const r = simulate({
+      graph: g,
+      client: g,
+      latencyMs: 20,
+      firstLatencyMs: 250,
+      writesPerRequest: 20,
+      rows: 5000,
+      cap: AUTO_CONCURRENCY_CAP,
+    });
     expect(r.throttled).toBe(0);
     expect(floorMs(5000, g) / r.doneMs).toBeGreaterThan(0.95);
   });
 
-  it('configured twice Graph\'s budget: the header and the 429s bring it down to Graph\'s rate, few 429s, none early', () => {
+  it("configured twice Graph's budget: the header and the 429s bring it down to Graph's rate, few 429s, none early", () => {
     const g = { burst: 1500, refillPerSecond: 10 };
     for (const writesPerRequest of [1, 20]) {
       const rows = 1500 + 10 * 120;

@@ -2,13 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readTokenIdentity } from '../../src/auth/token-claims.js';
 import { budgetScope } from '../../src/schedule/budget-scope.js';
-import {
-  assumedPeers,
-  describeRedisUrl,
-  fallbackBudget,
-  jitterReserve,
-  reservoirIncrease,
-} from '../../src/schedule/shared-budget.js';
+import { assumedPeers, describeRedisUrl, fallbackBudget, jitterReserve, reservoirIncrease } from '../../src/schedule/shared-budget.js';
 import { SharedPauseGate, type PauseStore } from '../../src/schedule/shared-pause.js';
 
 const jwt = (claims: object) =>
@@ -16,7 +10,13 @@ const jwt = (claims: object) =>
 
 describe('reservoirIncrease', () => {
   it('whole writes about every 50 ms, adding up to the refill rate', () => {
-    for (const [rate, factor] of [[20, 1], [400, 1], [200, 0.5], [3, 1], [1000, 0.9]] as const) {
+    for (const [rate, factor] of [
+      [20, 1],
+      [400, 1],
+      [200, 0.5],
+      [3, 1],
+      [1000, 0.9],
+    ] as const) {
       const { amount, intervalMs } = reservoirIncrease(rate, factor);
       expect(Number.isInteger(amount)).toBe(true);
       expect(amount).toBeGreaterThanOrEqual(1);
@@ -69,7 +69,10 @@ describe('budget id (budgetScope)', () => {
   const appid = '3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d';
 
   it('reads tid and appid (or azp) from a JWT, and nothing from an opaque token', () => {
-    expect(readTokenIdentity(jwt({ tid, appid, aud: 'https://graph.microsoft.com' }))).toEqual({ tenantId: tid.toLowerCase(), appId: appid });
+    expect(readTokenIdentity(jwt({ tid, appid, aud: 'https://graph.microsoft.com' }))).toEqual({
+      tenantId: tid.toLowerCase(),
+      appId: appid,
+    });
     expect(readTokenIdentity(jwt({ tid, azp: appid }))).toEqual({ tenantId: tid.toLowerCase(), appId: appid });
     expect(readTokenIdentity('opaque-token')).toBeUndefined();
     expect(readTokenIdentity('a.b.c')).toBeUndefined();
@@ -93,7 +96,12 @@ describe('budget id (budgetScope)', () => {
   });
 
   it("the token's claims win over options that disagree", () => {
-    const s = budgetScope({ graphRoot: 'https://graph.microsoft.com', token: jwt({ tid, appid }), tenantId: 'another-tenant', clientId: 'another-app' });
+    const s = budgetScope({
+      graphRoot: 'https://graph.microsoft.com',
+      token: jwt({ tid, appid }),
+      tenantId: 'another-tenant',
+      clientId: 'another-app',
+    });
     expect(s).toMatchObject({ source: 'token', tenantId: tid.toLowerCase(), appId: appid });
   });
 });
@@ -144,7 +152,10 @@ describe('SharedPauseGate', () => {
       clock.now += 5;
     }
     expect(store.reads).toBeLessThanOrEqual(3);
-    const broken = new SharedPauseGate({ remainingMs: () => Promise.reject(new Error('down')), extend: () => Promise.reject(new Error('down')) });
+    const broken = new SharedPauseGate({
+      remainingMs: () => Promise.reject(new Error('down')),
+      extend: () => Promise.reject(new Error('down')),
+    });
     broken.pauseUntil(Date.now() - 1);
     await broken.wait();
     expect(broken.closed).toBe(false);

@@ -17,7 +17,14 @@ afterEach(async () => {
 
 async function start(id: string, opts: Partial<Parameters<typeof SharedBudget.start>[0]> = {}) {
   const events: SharedBudgetEvent[] = [];
-  const budget = await SharedBudget.start({ redisUrl: testRedisUrl!, id, burst: 20, refillPerSecond: 200, onEvent: (e) => events.push(e), ...opts });
+  const budget = await SharedBudget.start({
+    redisUrl: testRedisUrl!,
+    id,
+    burst: 20,
+    refillPerSecond: 200,
+    onEvent: (e) => events.push(e),
+    ...opts,
+  });
   budgets.push(budget);
   return { budget, events };
 }
@@ -42,7 +49,7 @@ describe.skipIf(skipWithoutRedis('url', 'SharedBudget on Redis'))('SharedBudget 
     expect(all.at(-1)!).toBeGreaterThanOrEqual(450);
     // By any time t, no more than the bucket (10), one refill step (10 writes every 50 ms: the
     // step under way when the bucket was full comes whole) and the refill since the start.
-    all.forEach((t, i) => expect(i + 1).toBeLessThanOrEqual(10 + 10 + Math.ceil((200 * t) / 1000)));
+    for (const [i, t] of all.entries()) expect(i + 1).toBeLessThanOrEqual(10 + 10 + Math.ceil((200 * t) / 1000));
     expect(ta.length + tb.length).toBe(110);
     expect(a.budget.status).toMatchObject({ mode: 'shared', outages: 0 });
   });
@@ -64,7 +71,7 @@ describe.skipIf(skipWithoutRedis('url', 'SharedBudget on Redis'))('SharedBudget 
     }
   });
 
-  it("after a 429 (drain) the shared bucket refills from below zero for every process", async () => {
+  it('after a 429 (drain) the shared bucket refills from below zero for every process', async () => {
     const id = `test|${randomUUID()}`;
     const a = await start(id, { burst: 100, refillPerSecond: 200 });
     const b = await start(id, { burst: 100, refillPerSecond: 200 });
@@ -97,7 +104,12 @@ describe.skipIf(skipWithoutRedis('url', 'SharedBudget on Redis'))('SharedBudget 
 
   it('with Redis unreachable at start, it says so and goes on with a local share that starts empty', async () => {
     const port = await freePort();
-    const { budget, events } = await start(`test|${randomUUID()}`, { redisUrl: `redis://127.0.0.1:${port}`, burst: 100, refillPerSecond: 400, connectTimeoutMs: 300 });
+    const { budget, events } = await start(`test|${randomUUID()}`, {
+      redisUrl: `redis://127.0.0.1:${port}`,
+      burst: 100,
+      refillPerSecond: 400,
+      connectTimeoutMs: 300,
+    });
     expect(events[0]).toMatchObject({ kind: 'degraded', peers: 4, burst: 25, refillPerSecond: 100 });
     expect((events[0] as { reason: string }).reason).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ within 300 ms/);
     const t0 = Date.now();

@@ -46,7 +46,7 @@ describe('WorkQueue', () => {
     }
   });
 
-  it('a retry whose time has come goes ahead of new items (the writes Graph frees after a 429 are the throttled rows\' )', () => {
+  it("a retry whose time has come goes ahead of new items (the writes Graph frees after a 429 are the throttled rows' )", () => {
     vi.useFakeTimers();
     try {
       const q = new WorkQueue<{ key: string; n: number }>();
@@ -75,7 +75,10 @@ describe('WorkQueue', () => {
     q.push(c);
     q.take(2); // b and c
     q.retryLater(c, 10_000);
-    const drained = q.drain().map((i) => i.n).sort();
+    const drained = q
+      .drain()
+      .map((i) => i.n)
+      .sort();
     expect(drained).toEqual([2, 4]);
     expect(q.outstanding).toBe(2); // a (in flight) and b (taken)
   });

@@ -21,7 +21,7 @@ describe('TokenLevel', () => {
     expect(level.tryTake(20, 750)).toBe(true);
   });
 
-  it('writes still travelling keep the ceiling down: Graph\'s full bucket loses its refill at the brim until it counts them', () => {
+  it("writes still travelling keep the ceiling down: Graph's full bucket loses its refill at the brim until it counts them", () => {
     const level = new TokenLevel(100, 20, 0);
     level.tryTake(30, 1000);
     expect(level.levelAt(5000)).toBe(70); // not 100: Graph has not counted the 30 yet
@@ -87,11 +87,18 @@ describe('WriteBudget', () => {
     void acquire('c', 20); // needs a full second of refill
     void acquire('d', 1); // small, but waits its turn behind c
     await vi.advanceTimersByTimeAsync(0);
-    expect(granted).toEqual([['a', 0], ['b', 0]]);
+    expect(granted).toEqual([
+      ['a', 0],
+      ['b', 0],
+    ]);
     await vi.advanceTimersByTimeAsync(999);
     expect(granted).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
-    expect(granted).toEqual([['a', 0], ['b', 0], ['c', 1000]]);
+    expect(granted).toEqual([
+      ['a', 0],
+      ['b', 0],
+      ['c', 1000],
+    ]);
     await vi.advanceTimersByTimeAsync(50);
     expect(granted.at(-1)).toEqual(['d', 1050]);
     budget.stop();

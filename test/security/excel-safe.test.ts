@@ -65,7 +65,11 @@ describe('results CSV is safe in Excel', () => {
 
     const device = emu.getDevice(ID.pc0)!;
     expect(device.displayName).toBe('=1+2');
-    expect(device.extensionAttributes).toMatchObject({ extensionAttribute1: '+SUM(A1:A9)', extensionAttribute2: '-2+3', extensionAttribute3: '@cmd' });
+    expect(device.extensionAttributes).toMatchObject({
+      extensionAttribute1: '+SUM(A1:A9)',
+      extensionAttribute2: '-2+3',
+      extensionAttribute3: '@cmd',
+    });
     expect(device.extensionAttributes.extensionAttribute4).toBe('=tab'); // whitespace around values is trimmed before sending
 
     expect(statSync(r.resultsPath).mode & 0o777).toBe(0o600);
@@ -75,7 +79,12 @@ describe('results CSV is safe in Excel', () => {
     emu = await caseEmulator({ forceError: { status: 400, code: '+Err', message: '=HYPERLINK("http://evil.example","click me")' } });
     const r = await runJobOn(emu, { manifest: tempFile('m.csv', `id,extensionAttribute1\n${ID.pc0},x\n`) });
     // (the device read before writing got the error: the message says so after Graph's text)
-    expect(r.rows[0]).toMatchObject({ outcome: 'failed', httpStatus: '400', errorCode: "'+Err", errorMessage: `'=HYPERLINK("http://evil.example","click me") (reading the device before writing)` });
+    expect(r.rows[0]).toMatchObject({
+      outcome: 'failed',
+      httpStatus: '400',
+      errorCode: "'+Err",
+      errorMessage: `'=HYPERLINK("http://evil.example","click me") (reading the device before writing)`,
+    });
     for (const cell of cells(r.resultsPath)) expect(cell).not.toMatch(FORMULA_START);
   });
 
@@ -83,7 +92,10 @@ describe('results CSV is safe in Excel', () => {
     emu = await caseEmulator();
     const results = join(tempDir(), 'results.jsonl');
     await runJobOn(emu, { manifest: manifest(), results });
-    const lines = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(results, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.row === 1)).toMatchObject({ displayName: '=1+2', extensionAttribute5: '\r=cr' });
     expect(statSync(results).mode & 0o777).toBe(0o600);
   });

@@ -14,7 +14,7 @@ import { Capture } from '../helpers/job.js';
 import { caseDevices } from '../helpers/paths.js';
 import { readResults, tempDir, type ResultLine } from '../helpers/results.js';
 
-/** The cases' devices (../shared/cases/devices.json). */
+/** The cases' devices (test/cases/devices.json). */
 export const ID = {
   pc0: 'db5b5fab-8f4d-4e27-9da1-494c73cf256d',
   pc1: '309d6b79-965e-4a32-9ae4-45508201e2bd',

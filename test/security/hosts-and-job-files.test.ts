@@ -65,7 +65,14 @@ describe('where tokens may go', () => {
   it('allowUnknownHost lets an https host through: the token is asked for and the request goes there', async () => {
     emu = await caseEmulator();
     // .invalid never resolves (RFC 2606): the rows fail with a network error instead of the run being refused.
-    const r = await runJobOn(emu, { manifest: manifest(), graphUrl: 'https://graph.invalid', allowUnknownHost: true, maxRetries: 0, timeoutMs: 5000, mode: 'single' });
+    const r = await runJobOn(emu, {
+      manifest: manifest(),
+      graphUrl: 'https://graph.invalid',
+      allowUnknownHost: true,
+      maxRetries: 0,
+      timeoutMs: 5000,
+      mode: 'single',
+    });
     expect(r.error).toBeUndefined();
     expect(r.tokens.calls).toBeGreaterThan(0);
     expect(r.rows.map((x) => [x.outcome, x.errorCode])).toEqual([
@@ -78,16 +85,29 @@ describe('where tokens may go', () => {
   it('a sign-in authority that is not an Entra host is refused before the client secret is used', async () => {
     const secret = 'Cl1ent-Secret-For-Authority-Test';
     const stderr = new Capture();
-    const env = { AZURE_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47', AZURE_CLIENT_ID: '3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d', AZURE_CLIENT_SECRET: secret };
+    const env = {
+      AZURE_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      AZURE_CLIENT_ID: '3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d',
+      AZURE_CLIENT_SECRET: secret,
+    };
     const results = join(tempDir(), 'r.csv');
-    for (const authorityHost of ['https://evil.example', 'https://login.microsoftonline.com.evil.example', 'http://login.microsoftonline.com']) {
-      const err = await runJob({ manifest: manifest(), results, auth: 'client-secret', authorityHost, progress: false }, { env, stderr }).then(
+    for (const authorityHost of [
+      'https://evil.example',
+      'https://login.microsoftonline.com.evil.example',
+      'http://login.microsoftonline.com',
+    ]) {
+      const err = await runJob(
+        { manifest: manifest(), results, auth: 'client-secret', authorityHost, progress: false },
+        { env, stderr },
+      ).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(JobError);
       expect((err as JobError).exitCode).toBe(3);
-      expect((err as JobError).message).toMatch(/authority host .*(not a Microsoft Entra sign-in host.*allowUnknownHost|must be an https URL)/);
+      expect((err as JobError).message).toMatch(
+        /authority host .*(not a Microsoft Entra sign-in host.*allowUnknownHost|must be an https URL)/,
+      );
       expect((err as JobError).message).not.toContain(secret);
     }
     expect(stderr.text).not.toContain(secret);
@@ -102,7 +122,15 @@ describe('job files are data', () => {
     writeFileSync(join(dir, 'm.csv'), `id,extensionAttribute1\n${ID.pc0},x\n`);
     writeFileSync(
       join(dir, 'job.json'),
-      JSON.stringify({ manifest: 'm.csv', dryRun: true, shell: `touch ${marker}`, preRun: `$(touch ${marker})`, batchSize: '20', progress: 'no', emulator: { devices: 1 } }),
+      JSON.stringify({
+        manifest: 'm.csv',
+        dryRun: true,
+        shell: `touch ${marker}`,
+        preRun: `$(touch ${marker})`,
+        batchSize: '20',
+        progress: 'no',
+        emulator: { devices: 1 },
+      }),
     );
     const r = await runCli(['run', 'job.json'], { cwd: dir });
     expect(r.code).toBe(3);
@@ -117,7 +145,11 @@ describe('job files are data', () => {
   it('a job file that is not a JSON object of options is refused (CLI, exit 3), naming why', async () => {
     const cases: Array<[string, string, RegExp]> = [
       ['not JSON', '{"manifest": "m.csv",', /job file .*job\.json is not valid JSON/],
-      ['not JSON, with a terminal escape', '{"manifest": \u001b]0;pwned\u0007}', /job file .*job\.json is not valid JSON: Unexpected token '\\u001b'\n$/],
+      [
+        'not JSON, with a terminal escape',
+        '{"manifest": \u001b]0;pwned\u0007}',
+        /job file .*job\.json is not valid JSON: Unexpected token '\\u001b'\n$/,
+      ],
       ['an array', '["m.csv"]', /must hold a JSON object/],
       ['__proto__', '{"manifest": "m.csv", "dryRun": true, "__proto__": {"allowUnknownHost": true}}', /unknown option "__proto__"/],
     ];

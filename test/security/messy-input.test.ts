@@ -29,21 +29,31 @@ describe('encodings are taken', () => {
     ['UTF-8 with BOM', Buffer.from(`\uFEFF${text}`), {}],
     ['UTF-16 LE with BOM (Unicode Text)', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]), {}],
     ['UTF-16 BE with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(text)]), {}],
-    ['windows-1252 with encoding option', Buffer.from(win1252.replace('€', '\x80').replace('“', '\x93').replace('”', '\x94'), 'latin1'), { encoding: 'windows-1252' as const }],
+    [
+      'windows-1252 with encoding option',
+      Buffer.from(win1252.replace('€', '\x80').replace('“', '\x93').replace('”', '\x94'), 'latin1'),
+      { encoding: 'windows-1252' as const },
+    ],
   ])('%s', async (_, bytes, options) => {
     emu = await caseEmulator();
     const r = await runJobOn(emu, { manifest: tempFile('enc.txt', bytes), ...options });
     expect(r.rows.map((x) => x.outcome)).toEqual(['updated', 'updated']);
     expect(emu.getDevice(ID.pc0)!.displayName).toBe('Café €');
     expect(emu.getDevice(ID.pc1)!.displayName).toBe('“Kiosk”');
-    if (!options.encoding) expect(emu.getDevice(ID.pc1)!.extensionAttributes.extensionAttribute1).toBe('日本');
+    if (!('encoding' in options)) expect(emu.getDevice(ID.pc1)!.extensionAttributes.extensionAttribute1).toBe('日本');
   });
 });
 
 describe('CSV dialects are taken', () => {
   it.each([
-    ['comma, CRLF, quoted newline and quotes, blank lines', `ID,DisplayName\r\n\r\n${ID.pc0},"Lab ""A"",\r\nFloor 2"\r\n\r\n${ID.pc1},Kiosk\r\n\r\n`],
-    ['semicolon with sep= line, header in odd case and spaces', `sep=;\n Id ; displayname ;EXTENSIONATTRIBUTE1\n${ID.pc0};"Lab ""A"",\nFloor 2";a,b\n${ID.pc1};Kiosk;\n`],
+    [
+      'comma, CRLF, quoted newline and quotes, blank lines',
+      `ID,DisplayName\r\n\r\n${ID.pc0},"Lab ""A"",\r\nFloor 2"\r\n\r\n${ID.pc1},Kiosk\r\n\r\n`,
+    ],
+    [
+      'semicolon with sep= line, header in odd case and spaces',
+      `sep=;\n Id ; displayname ;EXTENSIONATTRIBUTE1\n${ID.pc0};"Lab ""A"",\nFloor 2";a,b\n${ID.pc1};Kiosk;\n`,
+    ],
     ['semicolon detected, trailing delimiter on every line', `id;displayName;\n${ID.pc0};"Lab ""A"",\nFloor 2";\n${ID.pc1};Kiosk;\n`],
     ['tab, trailing tab on every line', `id\tdisplayName\t\n${ID.pc0}\t"Lab ""A"",\nFloor 2"\t\n${ID.pc1}\tKiosk\t\n`],
     ['pipe via sep= line', `"sep=|"\nid|displayName\n${ID.pc0}|"Lab ""A"",\nFloor 2"\n${ID.pc1}|Kiosk\n`],
@@ -70,20 +80,84 @@ describe('unusable files are refused before any request: exit 3, file, line and 
   const bad = Buffer.concat([Buffer.from(`id,displayName\n${ID.pc0},ok\n${ID.pc1},Caf`), Buffer.from([0xe9, 0x0a])]);
   it.each([
     ['invalid UTF-8', 'bad.csv', bad, /^bad\.csv line 3: not valid UTF-8 text.*encoding 'windows-1252'/],
-    ['invalid UTF-16 (lone surrogate)', 'bad16.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`id\n${ID.pc0}\n`, 'utf16le'), Buffer.from([0x00, 0xd8, 0x41, 0x00, 0x0a, 0x00])]), /^bad16\.txt line 3: not valid UTF-16LE text/],
-    ['the same column twice', 'dup.csv', `id,displayName,extensionAttribute1, DisplayName \n${ID.pc0},a,b,c\n`, /^dup\.csv line 1: column "DisplayName" appears twice \(also "displayName"\)/],
-    ['the same key twice in JSON', 'dup.json', `[\n{"id": "${ID.pc0}", "displayName": "a"},\n{"id": "${ID.pc1}", "displayName": "b", "displayName": "c"}\n]`, /^dup\.json line 3: key "displayName" appears twice/],
-    ['the same key twice in JSON Lines', 'dup.jsonl', `{"id": "${ID.pc0}", "extensionAttributes": {"extensionAttribute1": "a", "extensionAttribute1": "b"}}\n`, /^dup\.jsonl line 1: key "extensionAttribute1" appears twice/],
-    ['two spellings of one key in JSON', 'case.json', `[{"id": "${ID.pc0}", "ID": "${ID.pc1}"}]`, /^case\.json line 1: keys "id" and "ID" both set id/],
-    ['an unbalanced quote', 'quote.csv', `id,displayName\n${ID.pc0},ok\n${ID.pc1},"never closed\n${ID.pc2},x\n`, /^quote\.csv line 3: a quoted field .* never closed/],
+    [
+      'invalid UTF-16 (lone surrogate)',
+      'bad16.txt',
+      Buffer.concat([
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(`id\n${ID.pc0}\n`, 'utf16le'),
+        Buffer.from([0x00, 0xd8, 0x41, 0x00, 0x0a, 0x00]),
+      ]),
+      /^bad16\.txt line 3: not valid UTF-16LE text/,
+    ],
+    [
+      'the same column twice',
+      'dup.csv',
+      `id,displayName,extensionAttribute1, DisplayName \n${ID.pc0},a,b,c\n`,
+      /^dup\.csv line 1: column "DisplayName" appears twice \(also "displayName"\)/,
+    ],
+    [
+      'the same key twice in JSON',
+      'dup.json',
+      `[\n{"id": "${ID.pc0}", "displayName": "a"},\n{"id": "${ID.pc1}", "displayName": "b", "displayName": "c"}\n]`,
+      /^dup\.json line 3: key "displayName" appears twice/,
+    ],
+    [
+      'the same key twice in JSON Lines',
+      'dup.jsonl',
+      `{"id": "${ID.pc0}", "extensionAttributes": {"extensionAttribute1": "a", "extensionAttribute1": "b"}}\n`,
+      /^dup\.jsonl line 1: key "extensionAttribute1" appears twice/,
+    ],
+    [
+      'two spellings of one key in JSON',
+      'case.json',
+      `[{"id": "${ID.pc0}", "ID": "${ID.pc1}"}]`,
+      /^case\.json line 1: keys "id" and "ID" both set id/,
+    ],
+    [
+      'an unbalanced quote',
+      'quote.csv',
+      `id,displayName\n${ID.pc0},ok\n${ID.pc1},"never closed\n${ID.pc2},x\n`,
+      /^quote\.csv line 3: a quoted field .* never closed/,
+    ],
     ['an empty file', 'empty.csv', '', /^empty\.csv line 1: the file is empty/],
-    ['a binary file', 'image.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0xff]), /^image\.csv line 3: contains a NUL character: this is a binary file/],
-    ['an Excel workbook', 'book.csv', Buffer.from('PK\x03\x04\x14\x00\x06\x00', 'latin1'), /^book\.csv line 1: this is a ZIP archive \(an Excel \.xlsx workbook\?\)/],
+    [
+      'a binary file',
+      'image.csv',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0xff]),
+      /^image\.csv line 3: contains a NUL character: this is a binary file/,
+    ],
+    [
+      'an Excel workbook',
+      'book.csv',
+      Buffer.from('PK\x03\x04\x14\x00\x06\x00', 'latin1'),
+      /^book\.csv line 1: this is a ZIP archive \(an Excel \.xlsx workbook\?\)/,
+    ],
     ['JSON that is an object, not an array', 'obj.json', `{"id": "${ID.pc0}"}`, /^obj\.json line 1: not a JSON array/],
-    ['a JSON array with a non-object', 'nums.json', `[\n{"id": "${ID.pc0}", "displayName": "a"},\n42\n]`, /^nums\.json line 3: element 2 is not an object/],
-    ['JSON cut short', 'short.json', `[\n{"id": "${ID.pc0}", "displayName": "a"},\n{"id": "${ID.pc1}", `, /^short\.json line 3: the file ends inside element 2/],
-    ['JSON with a terminal escape where a value belongs', 'esc.json', `[{"id": \u001b[2J\u001b]0;pwned\u0007}]`, /^esc\.json line 1: element 1 is not valid JSON: Unexpected token '\\u001b'$/],
-    ['an unknown column', 'unknown.csv', `id,deviceOwnership\n${ID.pc0},Company\n`, /^unknown\.csv line 1: unknown column "deviceOwnership"/],
+    [
+      'a JSON array with a non-object',
+      'nums.json',
+      `[\n{"id": "${ID.pc0}", "displayName": "a"},\n42\n]`,
+      /^nums\.json line 3: element 2 is not an object/,
+    ],
+    [
+      'JSON cut short',
+      'short.json',
+      `[\n{"id": "${ID.pc0}", "displayName": "a"},\n{"id": "${ID.pc1}", `,
+      /^short\.json line 3: the file ends inside element 2/,
+    ],
+    [
+      'JSON with a terminal escape where a value belongs',
+      'esc.json',
+      `[{"id": \u001b[2J\u001b]0;pwned\u0007}]`,
+      /^esc\.json line 1: element 1 is not valid JSON: Unexpected token '\\u001b'$/,
+    ],
+    [
+      'an unknown column',
+      'unknown.csv',
+      `id,deviceOwnership\n${ID.pc0},Company\n`,
+      /^unknown\.csv line 1: unknown column "deviceOwnership"/,
+    ],
   ])('%s', async (_, name, content, message) => {
     emu = await caseEmulator();
     const r = await runJobOn(emu, { manifest: tempFile(name, content) });
@@ -125,14 +199,23 @@ describe('bad rows are invalid, the others still run', () => {
       ['3', 'invalid'],
       ['4', 'updated'], // extra empty trailing cells are not extra fields
     ]);
-    expect(r.rows[1]!.errorMessage).toBe('row 2: line 3 has 4 fields but the header has 3 columns (a "," inside a value that is not quoted?)');
+    expect(r.rows[1]!.errorMessage).toBe(
+      'row 2: line 3 has 4 fields but the header has 3 columns (a "," inside a value that is not quoted?)',
+    );
     expect(r.rows[2]!.errorMessage).toBe('row 3: line 4 has 2 fields but the header has 3 columns');
     expect(patchPaths(emu).sort()).toEqual([`/devices/${ID.pc0}`, `/devices/${ID.pc7}`].sort());
   });
 
   it('a JSON Lines file with bad lines: each is invalid naming its line', async () => {
     emu = await caseEmulator();
-    const text = [`{"id": "${ID.pc0}", "displayName": "a"}`, '{"id": ', '', '["not", "an object"]', `{"id": "${ID.pc1}", "displayName": "b"}`, 'null'].join('\n');
+    const text = [
+      `{"id": "${ID.pc0}", "displayName": "a"}`,
+      '{"id": ',
+      '',
+      '["not", "an object"]',
+      `{"id": "${ID.pc1}", "displayName": "b"}`,
+      'null',
+    ].join('\n');
     const r = await runJobOn(emu, { manifest: tempFile('rows.jsonl', text) });
     expect(r.rows.map((x) => [x.row, x.outcome, x.errorMessage])).toEqual([
       ['1', 'updated', ''],
@@ -161,7 +244,7 @@ describe('bad rows are invalid, the others still run', () => {
       { id: ID.pc7, operatingSystemVersion: 'v'.repeat(257) },
     ];
     const r = await runJobOn(emu, { manifest: tempFile('limits.json', JSON.stringify(rows)) });
-    expect(r.rows.map((x) => [x.outcome, x.errorMessage.replace(/"[de v]+…"/, '"…"')])).toEqual([
+    expect(r.rows.map((x) => [x.outcome, (x.errorMessage ?? '').replace(/"[de v]+…"/, '"…"')])).toEqual([
       ['updated', ''],
       ['invalid', 'row 2: displayName "…" is 257 characters long; the limit is 256'],
       ['invalid', 'row 3: extensionAttribute15 "…" is 1025 characters long; the limit is 1024'],

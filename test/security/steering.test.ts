@@ -12,14 +12,27 @@ import { tempFile } from '../helpers/results.js';
 import { caseEmulator, DEVICE_ID, ID, patchPaths, runJobOn } from './helpers.js';
 
 /** Keys that must never reach the server, whatever the key column. */
-const HOSTILE = ['../users/x', '%2e%2e', 'x?$select=*', "a'b", `${ID.pc8}/../../users`, `${ID.pc8}'); DELETE`, `${ID.pc8}%27`, `{${ID.pc8}`];
+const HOSTILE = [
+  '../users/x',
+  '%2e%2e',
+  'x?$select=*',
+  "a'b",
+  `${ID.pc8}/../../users`,
+  `${ID.pc8}'); DELETE`,
+  `${ID.pc8}%27`,
+  `{${ID.pc8}`,
+];
 
 /** Two keys with noise that is safe to remove, per key type: [written, canonical, notes]. */
 function noisy(keyType: KeyType): Array<[string, string, string[]]> {
   const [a, b] = keyType === 'id' ? [ID.pc0, ID.pc1] : [DEVICE_ID.pc0, DEVICE_ID.pc1];
   return [
     [`{${a.toUpperCase()}}`, a, [`removed braces around ${keyType}`, `lower-cased ${keyType}`]],
-    [`\u00a0\u200b${b.slice(0, 9)}\u200d${b.slice(9)}\u00a0`, b, [`removed zero-width characters from ${keyType}`, `trimmed whitespace around ${keyType}`]],
+    [
+      `\u00a0\u200b${b.slice(0, 9)}\u200d${b.slice(9)}\u00a0`,
+      b,
+      [`removed zero-width characters from ${keyType}`, `trimmed whitespace around ${keyType}`],
+    ],
   ];
 }
 
@@ -30,7 +43,10 @@ function manifest(format: 'csv' | 'json', keyType: KeyType): string {
   }));
   if (format === 'json') return tempFile('steer.json', JSON.stringify(rows, null, 1));
   const cell = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  return tempFile('steer.csv', [`${keyType},extensionAttribute1`, ...rows.map((r) => `${cell(r[keyType]!)},${r.extensionAttribute1}`)].join('\r\n'));
+  return tempFile(
+    'steer.csv',
+    [`${keyType},extensionAttribute1`, ...rows.map((r) => `${cell(r[keyType]!)},${r.extensionAttribute1}`)].join('\r\n'),
+  );
 }
 
 let emu: Emulator | undefined;
@@ -53,12 +69,19 @@ describe('input never steers a request', () => {
           const expected = mode === 'single' ? canonical.map((p) => `/v1.0${p}`) : canonical;
           expect(patchPaths(emu).sort()).toEqual(expected.sort());
           // The devices are read first (GETs inside one $batch), at the same canonical paths only.
-          expect(emu.requests().filter((q) => q.method === 'GET').map((q) => q.path).sort()).toEqual(
-            canonical.map((p) => `${p}?$select=id,operatingSystem,extensionAttributes`).sort(),
-          );
-          expect(emu.requests().filter((q) => q.method === 'POST').map((q) => q.path)).toEqual(
-            mode === 'batch' ? ['/v1.0/$batch', '/v1.0/$batch'] : ['/v1.0/$batch'],
-          );
+          expect(
+            emu
+              .requests()
+              .filter((q) => q.method === 'GET')
+              .map((q) => q.path)
+              .sort(),
+          ).toEqual(canonical.map((p) => `${p}?$select=id,operatingSystem,extensionAttributes`).sort());
+          expect(
+            emu
+              .requests()
+              .filter((q) => q.method === 'POST')
+              .map((q) => q.path),
+          ).toEqual(mode === 'batch' ? ['/v1.0/$batch', '/v1.0/$batch'] : ['/v1.0/$batch']);
 
           // What the user reads: one line per row; hostile rows invalid, naming row, column and value.
           expect(r.rows.map((x) => x.row)).toEqual(HOSTILE.concat(['', '']).map((_, i) => String(i + 1)));
@@ -88,9 +111,17 @@ describe('input never steers a request', () => {
   it('a normalised key that the server does not know fails with the normalisation in its message', async () => {
     emu = await caseEmulator();
     const unknown = '0f0f0f0f-0000-4000-8000-000000000001';
-    const r = await runJobOn(emu, { manifest: tempFile('unknown.csv', `id,extensionAttribute1\n{${unknown.toUpperCase()}},x\n`), mode: 'single' });
+    const r = await runJobOn(emu, {
+      manifest: tempFile('unknown.csv', `id,extensionAttribute1\n{${unknown.toUpperCase()}},x\n`),
+      mode: 'single',
+    });
     // the device read before writing finds nothing: no PATCH is sent
-    expect(emu.requests().filter((q) => q.method === 'GET').map((q) => q.path)).toEqual([`/devices/${unknown}?$select=id,operatingSystem,extensionAttributes`]);
+    expect(
+      emu
+        .requests()
+        .filter((q) => q.method === 'GET')
+        .map((q) => q.path),
+    ).toEqual([`/devices/${unknown}?$select=id,operatingSystem,extensionAttributes`]);
     expect(patchPaths(emu)).toEqual([]);
     expect(r.rows[0]).toMatchObject({ outcome: 'failed', httpStatus: '404', errorCode: 'Request_ResourceNotFound' });
     expect(r.rows[0]!.errorMessage).toContain('removed braces around id');

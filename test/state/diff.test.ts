@@ -16,7 +16,10 @@ const update = (body: DeviceUpdate['body']): DeviceUpdate => ({ row: 7, key: ID,
 
 describe('diffDevice', () => {
   it('keeps only what differs, extension attributes one by one', () => {
-    const d = diffDevice({ displayName: 'PC-1', accountEnabled: false, extensionAttributes: { extensionAttribute1: 'A', extensionAttribute2: 'x' } }, state());
+    const d = diffDevice(
+      { displayName: 'PC-1', accountEnabled: false, extensionAttributes: { extensionAttribute1: 'A', extensionAttribute2: 'x' } },
+      state(),
+    );
     expect(d.body).toEqual({ accountEnabled: false, extensionAttributes: { extensionAttribute2: 'x' } });
     expect(describeChanges(d.changes)).toBe('accountEnabled true → false; extensionAttribute2 null → "x"');
   });
@@ -38,20 +41,34 @@ describe('diffDevice', () => {
 describe('decideRow', () => {
   it('unchanged when at target, unless sendAll', () => {
     expect(decideRow(update({ displayName: 'PC-1' }), state(), { sendAll: false, appOnly: true })).toEqual({ kind: 'unchanged' });
-    expect(decideRow(update({ displayName: 'PC-1' }), state(), { sendAll: true, appOnly: true })).toEqual({ kind: 'write', body: { displayName: 'PC-1' }, changes: [] });
+    expect(decideRow(update({ displayName: 'PC-1' }), state(), { sendAll: true, appOnly: true })).toEqual({
+      kind: 'write',
+      body: { displayName: 'PC-1' },
+      changes: [],
+    });
   });
 
   it('app-only on a non-Windows device: anything but extension attributes is invalid, quoting the rule', () => {
     const ios = state({ operatingSystem: 'iOS' });
-    const d = decideRow(update({ accountEnabled: false, extensionAttributes: { extensionAttribute2: 'x' } }), ios, { sendAll: false, appOnly: true });
+    const d = decideRow(update({ accountEnabled: false, extensionAttributes: { extensionAttribute2: 'x' } }), ios, {
+      sendAll: false,
+      appOnly: true,
+    });
     expect(d.kind).toBe('invalid');
-    expect(d.kind === 'invalid' && d.message).toMatch(/^row 7: accountEnabled cannot be changed .* operatingSystem is "iOS".*"Properties other than ExtendedAttribute1\.\.15 can be modified only on windows devices\."/);
+    expect(d.kind === 'invalid' && d.message).toMatch(
+      /^row 7: accountEnabled cannot be changed .* operatingSystem is "iOS".*"Properties other than ExtendedAttribute1\.\.15 can be modified only on windows devices\."/,
+    );
     // only what would be sent counts: an unchanged accountEnabled is not sent
-    expect(decideRow(update({ accountEnabled: true, extensionAttributes: { extensionAttribute2: 'x' } }), ios, { sendAll: false, appOnly: true }).kind).toBe('write');
+    expect(
+      decideRow(update({ accountEnabled: true, extensionAttributes: { extensionAttribute2: 'x' } }), ios, { sendAll: false, appOnly: true })
+        .kind,
+    ).toBe('write');
     // delegated, or unknown (opaque token): Graph decides
     expect(decideRow(update({ accountEnabled: false }), ios, { sendAll: false, appOnly: false }).kind).toBe('write');
     expect(decideRow(update({ accountEnabled: false }), ios, { sendAll: false, appOnly: undefined }).kind).toBe('write');
     // "windows" in any case is Windows
-    expect(decideRow(update({ accountEnabled: false }), state({ operatingSystem: 'WINDOWS' }), { sendAll: false, appOnly: true }).kind).toBe('write');
+    expect(
+      decideRow(update({ accountEnabled: false }), state({ operatingSystem: 'WINDOWS' }), { sendAll: false, appOnly: true }).kind,
+    ).toBe('write');
   });
 });

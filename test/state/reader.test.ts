@@ -32,7 +32,9 @@ describe('DeviceReader', () => {
   it('packs reads 20 to a $batch, one batch at a time until the first answer', async () => {
     const f = fakeSender((p) => found(p));
     const reader = new DeviceReader({ sender: f.sender, tokens, concurrency: 4, maxRetries: 2 });
-    const results = await Promise.all(Array.from({ length: 45 }, (_, i) => reader.read({ key: guid(i), keyType: 'id', select: ['id', 'displayName'] })));
+    const results = await Promise.all(
+      Array.from({ length: 45 }, (_, i) => reader.read({ key: guid(i), keyType: 'id', select: ['id', 'displayName'] })),
+    );
     expect(results.every((r) => r.kind === 'found' && r.attempts === 1)).toBe(true);
     expect(f.batches.map((b) => b.length)).toEqual([20, 20, 5]);
     expect(f.batches[0]![0]).toBe(`/devices/${guid(0)}?$select=id,displayName`);

@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/results.js';
 const ID = 'db5b5fab-8f4d-4e27-9da1-494c73cf256d';
 
 describe('RollbackFile', () => {
-  it('sits beside the results file; columns are the manifest\'s properties, canonical, keys left out', () => {
+  it("sits beside the results file; columns are the manifest's properties, canonical, keys left out", () => {
     expect(rollbackPathFor('/r/job-2026.csv')).toBe('/r/job-2026.rollback.csv');
     expect(rollbackPathFor('/r/job.jsonl')).toBe('/r/job.rollback.csv');
     expect(rollbackColumns(['ID', ' displayname ', 'ExtensionAttribute3', 'deviceId'])).toEqual(['displayName', 'extensionAttribute3']);

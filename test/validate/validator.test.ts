@@ -29,7 +29,12 @@ describe('keys', () => {
     const r = valid(v(row({ id: ` {${G1.toUpperCase()}}\u200b `, displayName: 'A' })));
     expect(r.key).toBe(G1);
     expect(r.keyType).toBe('id');
-    expect(r.notes).toEqual(['removed zero-width characters from id', 'trimmed whitespace around id', 'removed braces around id', 'lower-cased id']);
+    expect(r.notes).toEqual([
+      'removed zero-width characters from id',
+      'trimmed whitespace around id',
+      'removed braces around id',
+      'lower-cased id',
+    ]);
   });
 
   it('names row, column and value for a bad key', () => {
@@ -59,8 +64,15 @@ describe('keys', () => {
 
 describe('booleans', () => {
   it.each([
-    ['TRUE', true], ['yes', true], [' 1 ', true], ['Yes', true], [true, true],
-    ['false', false], ['NO', false], ['0', false], [false, false],
+    ['TRUE', true],
+    ['yes', true],
+    [' 1 ', true],
+    ['Yes', true],
+    [true, true],
+    ['false', false],
+    ['NO', false],
+    ['0', false],
+    [false, false],
   ])('%j → %j', (value, expected) => {
     expect(valid(createValidator({})(row({ id: G1, accountEnabled: value }))).body).toEqual({ accountEnabled: expected });
   });
@@ -91,21 +103,27 @@ describe('strings and clearing', () => {
   });
 
   it('the clear token (any case) and JSON null clear extension attributes', () => {
-    const r = valid(createValidator({})(row({ id: G1, extensionAttribute1: '#CLEAR', extensionAttribute15: null, extensionAttribute2: 'x' })));
+    const r = valid(
+      createValidator({})(row({ id: G1, extensionAttribute1: '#CLEAR', extensionAttribute15: null, extensionAttribute2: 'x' })),
+    );
     expect(r.body).toEqual({ extensionAttributes: { extensionAttribute1: null, extensionAttribute2: 'x', extensionAttribute15: null } });
   });
 
   it('a custom clear token replaces #clear', () => {
     const v = createValidator({ clearToken: '<empty>' });
     expect(valid(v(row({ id: G1, extensionAttribute1: '<EMPTY>' }))).body).toEqual({ extensionAttributes: { extensionAttribute1: null } });
-    expect(valid(v(row({ id: G2, extensionAttribute1: '#clear' }))).body).toEqual({ extensionAttributes: { extensionAttribute1: '#clear' } });
+    expect(valid(v(row({ id: G2, extensionAttribute1: '#clear' }))).body).toEqual({
+      extensionAttributes: { extensionAttribute1: '#clear' },
+    });
   });
 
   it('clearing anything but an extension attribute is invalid, saying why', () => {
     expect(invalid(createValidator({})(row({ id: G1, displayName: '#clear' }))).message).toContain(
       'displayName "#clear": only extension attributes can be cleared',
     );
-    expect(invalid(createValidator({})(row({ id: G1, operatingSystem: null }))).message).toContain('only extension attributes can be cleared');
+    expect(invalid(createValidator({})(row({ id: G1, operatingSystem: null }))).message).toContain(
+      'only extension attributes can be cleared',
+    );
   });
 
   it('a non-string JSON value for a string property is invalid', () => {
@@ -122,7 +140,9 @@ describe('length limits', () => {
   ])('%s: %i characters pass, one more is invalid with the length', (name, max) => {
     const v = createValidator({ allowDuplicates: true });
     expect(valid(v(row({ id: G1, [name]: 'x'.repeat(max) }))).notes).toEqual([]);
-    expect(invalid(v(row({ id: G1, [name]: 'x'.repeat(max + 1) }))).message).toContain(`is ${max + 1} characters long; the limit is ${max}`);
+    expect(invalid(v(row({ id: G1, [name]: 'x'.repeat(max + 1) }))).message).toContain(
+      `is ${max + 1} characters long; the limit is ${max}`,
+    );
   });
 });
 
@@ -136,7 +156,9 @@ describe('whole rows', () => {
 
   it('a reader error makes the row invalid with that message', () => {
     nextRow = 1;
-    const r = invalid(createValidator({})(row({ id: G1, displayName: 'A' }, { error: 'line 3 has 3 fields but the header has 2 columns' })));
+    const r = invalid(
+      createValidator({})(row({ id: G1, displayName: 'A' }, { error: 'line 3 has 3 fields but the header has 2 columns' })),
+    );
     expect(r.message).toBe('row 2: line 3 has 3 fields but the header has 2 columns');
     expect(r.key).toBe(G1);
   });
@@ -153,7 +175,9 @@ describe('whole rows', () => {
   });
 
   it('orders the body: properties, then extension attributes by number', () => {
-    const r = valid(createValidator({})(row({ extensionAttribute10: 'b', id: G1, extensionAttribute2: 'a', displayName: 'D', accountEnabled: 'yes' })));
+    const r = valid(
+      createValidator({})(row({ extensionAttribute10: 'b', id: G1, extensionAttribute2: 'a', displayName: 'D', accountEnabled: 'yes' })),
+    );
     expect(JSON.stringify(r.body)).toBe(
       '{"accountEnabled":true,"displayName":"D","extensionAttributes":{"extensionAttribute2":"a","extensionAttribute10":"b"}}',
     );

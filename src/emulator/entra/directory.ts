@@ -22,7 +22,7 @@ import { decodeJwt, verifyHs256, type DecodedJwt } from './jwt.js';
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** The audience Entra expects in a federated (workload identity) token. */
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
-/** Application permission graph-bulk needs (graph-facts.md §1). */
+/** Application permission graph-bulk needs (docs/graph-behaviour.md §1). */
 export const DEFAULT_ROLES: readonly string[] = ['Device.ReadWrite.All'];
 /** Clock skew allowed on assertion `nbf`/`exp`, in seconds. */
 export const ASSERTION_SKEW_S = 300;
@@ -164,13 +164,26 @@ function timeError(jwt: DecodedJwt, nowMs: number): EntraErrorSpec | undefined {
 }
 
 /** Checks a client assertion signed with a certificate's private key. */
-function checkCertificateAssertion(app: AppRegistration, jwt: DecodedJwt, tokenEndpoint: string, nowMs: number): EntraErrorSpec | undefined {
+function checkCertificateAssertion(
+  app: AppRegistration,
+  jwt: DecodedJwt,
+  tokenEndpoint: string,
+  nowMs: number,
+): EntraErrorSpec | undefined {
   const { header, payload } = jwt;
   const sha256 = typeof header['x5t#S256'] === 'string';
-  const presented = Buffer.from(String(sha256 ? header['x5t#S256'] : header['x5t']), 'base64url').toString('hex').toUpperCase();
+  const presented = Buffer.from(String(sha256 ? header['x5t#S256'] : header['x5t']), 'base64url')
+    .toString('hex')
+    .toUpperCase();
   const match = (app.certificates ?? [])
     .map((pem) => new X509Certificate(pem))
-    .find((c) => createHash(sha256 ? 'sha256' : 'sha1').update(c.raw).digest('hex').toUpperCase() === presented);
+    .find(
+      (c) =>
+        createHash(sha256 ? 'sha256' : 'sha1')
+          .update(c.raw)
+          .digest('hex')
+          .toUpperCase() === presented,
+    );
   if (!match) return EntraErrors.certificateNotRegistered(app.clientId, presented);
   if (Date.parse(match.validTo) < nowMs || Date.parse(match.validFrom) > nowMs) {
     return EntraErrors.certificateNotRegistered(app.clientId, presented, 'The key used is expired.');
@@ -180,7 +193,9 @@ function checkCertificateAssertion(app: AppRegistration, jwt: DecodedJwt, tokenE
   const ok = verify(
     'sha256',
     Buffer.from(jwt.signingInput),
-    alg === 'PS256' ? { key: match.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : match.publicKey,
+    alg === 'PS256'
+      ? { key: match.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+      : match.publicKey,
     jwt.signature,
   );
   if (!ok) return EntraErrors.badSignature();
@@ -222,17 +237,22 @@ export type ManagedIdentityDecision = { ok: true; grant: Grant } | { ok: false; 
  * @param expectedHeader the `IDENTITY_HEADER` value of the emulated App Service
  */
 export function decideManagedIdentityRequest(dir: Directory, req: ManagedIdentityRequest, expectedHeader: string): ManagedIdentityDecision {
-  if (req.identityHeader !== expectedHeader) return { ok: false, status: 401, message: 'The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.' };
-  if (req.apiVersion !== '2019-08-01') return { ok: false, status: 400, message: `Unsupported api-version '${req.apiVersion ?? ''}': use 2019-08-01.` };
+  if (req.identityHeader !== expectedHeader)
+    return { ok: false, status: 401, message: 'The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.' };
+  if (req.apiVersion !== '2019-08-01')
+    return { ok: false, status: 400, message: `Unsupported api-version '${req.apiVersion ?? ''}': use 2019-08-01.` };
   if (!req.resource) return { ok: false, status: 400, message: "The 'resource' query parameter is required." };
   const identity = req.clientId
     ? dir.managedIdentities.find((m) => m.clientId.toLowerCase() === req.clientId!.toLowerCase())
-    : dir.managedIdentities.find((m) => m.systemAssigned) ?? undefined;
+    : (dir.managedIdentities.find((m) => m.systemAssigned) ?? undefined);
   if (!identity) return { ok: false, status: 400, message: 'No managed identity found for specified ClientId/ResourceId/PrincipalId.' };
   const resource = resourceOf(dir, req.resource.replace(/\/\.default$/, ''));
   if (!resource) {
     const e = EntraErrors.resourceNotFound(req.resource, dir.tenantId);
     return { ok: false, status: 400, message: `AADSTS${e.code}: ${e.message}` };
   }
-  return { ok: true, grant: { clientId: identity.clientId, auth: 'managed-identity', resource, roles: [...(identity.roles ?? DEFAULT_ROLES)] } };
+  return {
+    ok: true,
+    grant: { clientId: identity.clientId, auth: 'managed-identity', resource, roles: [...(identity.roles ?? DEFAULT_ROLES)] },
+  };
 }

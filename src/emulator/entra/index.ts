@@ -112,7 +112,7 @@ export async function startEntra(options: EntraOptions, env: EntraHost): Promise
     });
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const url = `https://${env.host.includes(':') ? `[${env.host}]` : env.host}:${port}`;
   directory.federatedIssuer = `${url}/kubernetes-oidc`;
   const defaultFederated: FederatedCredential = { issuer: directory.federatedIssuer, subject: DEFAULT_FEDERATED_SUBJECT };
@@ -131,7 +131,14 @@ export async function startEntra(options: EntraOptions, env: EntraHost): Promise
       const now = Math.floor(Date.now() / 1000);
       return signHs256(
         { typ: 'JWT', kid: 'kubernetes-oidc' },
-        { iss: directory.federatedIssuer, sub: o.subject ?? DEFAULT_FEDERATED_SUBJECT, aud: [o.audience ?? TOKEN_EXCHANGE_AUDIENCE], iat: now, nbf: now, exp: now + Math.round((o.lifetimeMs ?? 3_600_000) / 1000) },
+        {
+          iss: directory.federatedIssuer,
+          sub: o.subject ?? DEFAULT_FEDERATED_SUBJECT,
+          aud: [o.audience ?? TOKEN_EXCHANGE_AUDIENCE],
+          iat: now,
+          nbf: now,
+          exp: now + Math.round((o.lifetimeMs ?? 3_600_000) / 1000),
+        },
         federatedKey,
       );
     },

@@ -92,7 +92,13 @@ export function createEntraServer(state: EntraServerState): Server {
     const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const tenant = segments[0] ?? '';
 
-    if (method === 'GET' && segments.length === 4 && segments[1] === 'v2.0' && segments[2] === '.well-known' && segments[3] === 'openid-configuration') {
+    if (
+      method === 'GET' &&
+      segments.length === 4 &&
+      segments[1] === 'v2.0' &&
+      segments[2] === '.well-known' &&
+      segments[3] === 'openid-configuration'
+    ) {
       entry.endpoint = 'openid-configuration';
       entry.tenant = tenant;
       if (!isKnownTenant(state.directory, tenant)) return error(EntraErrors.tenantNotFound(tenant, 'invalid_tenant'));
@@ -121,7 +127,12 @@ export function createEntraServer(state: EntraServerState): Server {
       const decision = decideTokenRequest(state.directory, tenant, form, `${host}${url.pathname}`, Date.now());
       if (!decision.ok) return error(decision.error);
       const issued = issue(decision.grant, entry);
-      return answer(200, { token_type: 'Bearer', expires_in: issued.expiresInS, ext_expires_in: issued.expiresInS, access_token: issued.token });
+      return answer(200, {
+        token_type: 'Bearer',
+        expires_in: issued.expiresInS,
+        ext_expires_in: issued.expiresInS,
+        access_token: issued.token,
+      });
     }
     if (method === 'GET' && url.pathname === MANAGED_IDENTITY_PATH) {
       entry.endpoint = 'managed-identity';
@@ -138,7 +149,8 @@ export function createEntraServer(state: EntraServerState): Server {
         },
         state.identityHeader,
       );
-      if (!decision.ok) return answer(decision.status, { statusCode: decision.status, message: decision.message, correlationId: randomUUID() });
+      if (!decision.ok)
+        return answer(decision.status, { statusCode: decision.status, message: decision.message, correlationId: randomUUID() });
       const issued = issue(decision.grant, entry);
       return answer(200, {
         access_token: issued.token,
@@ -193,7 +205,27 @@ function openIdConfiguration(host: string, tenantInPath: string, tenantId: strin
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'cloud_instance_name',
+      'cloud_instance_host_name',
+      'cloud_graph_host_name',
+      'msgraph_host',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'acr',
+      'nonce',
+      'preferred_username',
+      'name',
+      'tid',
+      'ver',
+      'at_hash',
+      'c_hash',
+      'email',
+    ],
     tenant_region_scope: null,
     cloud_instance_name: new URL(host).host,
   };

@@ -1,5 +1,5 @@
 /**
- * `POST /$batch` (graph-facts.md §2). The envelope is validated as a whole (400 for the whole
+ * `POST /$batch` (docs/graph-behaviour.md §2). The envelope is validated as a whole (400 for the whole
  * batch); then each inner request is evaluated — and throttled — on its own, in request order;
  * the responses are returned in a seeded shuffled order with outer status 200.
  *

@@ -1,5 +1,5 @@
 /**
- * `PATCH /devices/{id}` and `PATCH /devices(deviceId='…')` (graph-facts.md §1 and §3).
+ * `PATCH /devices/{id}` and `PATCH /devices(deviceId='…')` (docs/graph-behaviour.md §1 and §3).
  *
  * Order, as Graph does it: the write budget is charged first (the throttle sits in front of the
  * service, so a 400/404 PATCH also costs a write); then the body is deserialised and type-checked
@@ -18,7 +18,7 @@ import { checkBudget } from '../throttle.js';
 
 /** Application permissions that allow `PATCH /devices/{id}`. */
 export const DEVICE_WRITE_ROLES: readonly string[] = ['Device.ReadWrite.All', 'Directory.ReadWrite.All'];
-/** Delegated permission that allows `PATCH /devices/{id}` (graph-facts.md §1). */
+/** Delegated permission that allows `PATCH /devices/{id}` (docs/graph-behaviour.md §1). */
 export const DEVICE_WRITE_SCOPE = 'Directory.AccessAsUser.All';
 
 /** Handles one device PATCH; on success stores the new state and answers 204 with no body. */
@@ -27,7 +27,8 @@ export function patchDevice(ctx: EmulatorContext, call: GraphCall, address: Devi
   const budget = checkBudget(ctx, 'write', device?.id ?? `${address.keyType}:${address.key}`);
   if (!budget.allowed) return budget.result;
   const headers = budget.headers;
-  if (call.roles && !call.roles.some((r) => DEVICE_WRITE_ROLES.includes(r))) return errorResult(GraphErrors.insufficientPrivileges(), headers);
+  if (call.roles && !call.roles.some((r) => DEVICE_WRITE_ROLES.includes(r)))
+    return errorResult(GraphErrors.insufficientPrivileges(), headers);
   if (call.scopes && !call.scopes.includes(DEVICE_WRITE_SCOPE)) return errorResult(GraphErrors.insufficientPrivileges(), headers);
   if (call.body.kind !== 'json') return errorResult(GraphErrors.unreadableJson(), headers);
   const valid = validatePatchBody(call.body.value);
