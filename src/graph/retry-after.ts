@@ -2,7 +2,7 @@
  * Parsing of Graph's throttling headers. Pure: "now" is passed in, in milliseconds since the epoch.
  *
  * Encodes docs/graph-behaviour.md §3: `Retry-After` is in seconds, may be fractional (`2.128`, `0.249`), may be an
- * HTTP date, may be missing; `x-ms-throttle-limit-percentage` is a fraction of the budget (0.8–1.8).
+ * HTTP date (measured against the response's own `Date` header, §6), may be missing; `x-ms-throttle-limit-percentage` is a fraction of the budget (0.8–1.8).
  * Sources: learn.microsoft.com/en-us/graph/throttling, learn.microsoft.com/en-us/graph/throttling-limits,
  * RFC 9110 §10.2.3 (Retry-After) and §5.6.7 (HTTP-date).
  */
@@ -60,7 +60,10 @@ export function parseHttpDateMs(value: string, nowMs: number): number | undefine
  * - delay-seconds, integer or fractional (Graph sends e.g. `2.128` and `0.249`): converted exactly from
  *   the decimal text and rounded **up** to a whole millisecond (`2.128` → 2128, `0.249` → 249,
  *   `0.0001` → 1, `120` → 120000).
- * - an HTTP-date ({@link parseHttpDateMs}): `date − nowMs`, at least 0 (a date in the past → 0).
+ * - an HTTP-date ({@link parseHttpDateMs}): measured against the response's own `Date` header when
+ *   `responseDate` is a valid HTTP-date (`date − responseDate`: the server's two clock readings, so a
+ *   client clock an hour off neither retries early nor waits an hour too long), else against
+ *   `nowMs` (`date − nowMs`); at least 0 (a date in the past → 0).
  * - surrounding whitespace is ignored.
  * - `undefined`, `null`, empty, negative (`-1`), signed, exponent (`1e3`), NaN, or any other text →
  *   `undefined` (the caller falls back to exponential backoff). Values beyond
@@ -69,9 +72,12 @@ export function parseHttpDateMs(value: string, nowMs: number): number | undefine
  * No upper cap is applied: capping a huge server-requested delay is the caller's policy.
  * Source: docs/graph-behaviour.md §3; learn.microsoft.com/en-us/graph/throttling ("Retry-After").
  *
- * @param nowMs current time, milliseconds since the epoch (injected; only used for HTTP dates).
+ * @param nowMs current time, milliseconds since the epoch (injected; only used for HTTP dates without
+ *   a usable `responseDate`).
+ * @param responseDate the same response's `Date` header (RFC 9110 §6.6.1: when the server made the
+ *   response), if any.
  */
-export function parseRetryAfterMs(value: string | undefined | null, nowMs: number): number | undefined {
+export function parseRetryAfterMs(value: string | undefined | null, nowMs: number, responseDate?: string | null): number | undefined {
   if (typeof value !== 'string') return undefined;
   const v = value.trim();
   if (v === '') return undefined;
@@ -84,9 +90,13 @@ export function parseRetryAfterMs(value: string | undefined | null, nowMs: numbe
     const ms = whole * 1000 + msDigits + roundUp;
     return Number.isSafeInteger(ms) ? ms : undefined;
   }
-  const dateMs = parseHttpDateMs(v, nowMs);
-  if (dateMs === undefined || !Number.isFinite(nowMs)) return undefined;
-  return Math.max(0, Math.ceil(dateMs - nowMs));
+  const yearHint = Number.isFinite(nowMs) ? nowMs : 0; // only for two-digit RFC 850 years
+  const dateMs = parseHttpDateMs(v, yearHint);
+  if (dateMs === undefined) return undefined;
+  const serverNowMs = typeof responseDate === 'string' ? parseHttpDateMs(responseDate, yearHint) : undefined;
+  const reference = serverNowMs ?? (Number.isFinite(nowMs) ? nowMs : undefined);
+  if (reference === undefined) return undefined;
+  return Math.max(0, Math.ceil(dateMs - reference));
 }
 
 /**

@@ -62,7 +62,7 @@ export interface GraphSenderOptions {
   timeoutMs: number;
   /** `x-ms-throttle-priority`: Low | Normal | High. */
   throttlePriority: string;
-  /** Clock, epoch ms (for HTTP-date Retry-After). */
+  /** Clock, epoch ms (for an HTTP-date Retry-After whose response has no readable `Date` header). */
   now?: () => number;
   /** Aborting it abandons every request in flight (a stopping run that waited long enough). */
   signal?: AbortSignal;
@@ -96,7 +96,7 @@ export class GraphSender {
       signal: this.options.signal,
     });
     if (!res.ok) return { outcome: { networkError: res.networkError, errorMessage: res.message }, info: { token } };
-    return { outcome: this.#outcomeOf(res.status, res.json ?? res.text, res.headers), info: this.#info(token, res) };
+    return { outcome: this.#outcomeOf(res.status, res.json ?? res.text, res.headers, res.headers), info: this.#info(token, res) };
   }
 
   /**
@@ -137,7 +137,7 @@ export class GraphSender {
     }
     const info = this.#info(token, res);
     if (res.status !== 200) {
-      all(this.#outcomeOf(res.status, res.json ?? res.text, res.headers));
+      all(this.#outcomeOf(res.status, res.json ?? res.text, res.headers, res.headers));
       return { outcomes, info };
     }
     let parsed: ReturnType<typeof parseBatchResponse>;
@@ -166,7 +166,7 @@ export class GraphSender {
         });
         continue;
       }
-      const outcome = this.#outcomeOf(inner.status, inner.body, inner.headers);
+      const outcome = this.#outcomeOf(inner.status, inner.body, inner.headers, res.headers);
       if (item.method === 'GET' && isSuccess(inner.status)) outcome.body = inner.body;
       outcome.requestId ??= outerRequestId;
       outcomes.set(item.id, outcome);
@@ -192,7 +192,9 @@ export class GraphSender {
     };
   }
 
-  #outcomeOf(status: number, body: unknown, headers: HeaderBag): ItemOutcome {
+  /** @param outer the outer response's headers: its `Date` measures an HTTP-date `Retry-After` (inner
+   * responses carry no `Date` of their own; docs/graph-behaviour.md §3, §6). */
+  #outcomeOf(status: number, body: unknown, headers: HeaderBag, outer: HeaderBag): ItemOutcome {
     const requestId = getHeader(headers, 'request-id');
     if (status >= 200 && status < 300) return { status, requestId };
     const err = parseGraphError(status, body, headers);
@@ -201,7 +203,11 @@ export class GraphSender {
       errorCode: err.code,
       errorMessage: redactSecrets(err.message),
       requestId: err.requestId ?? requestId,
-      retryAfterMs: parseRetryAfterMs(getHeader(headers, 'retry-after'), this.#now()),
+      retryAfterMs: parseRetryAfterMs(
+        getHeader(headers, 'retry-after'),
+        this.#now(),
+        getHeader(headers, 'date') ?? getHeader(outer, 'date'),
+      ),
     };
   }
 }

@@ -74,6 +74,31 @@ describe('parseRetryAfterMs: HTTP date', () => {
     expect(parseRetryAfterMs('Thu, 19 Sep 2024 11:52:33 GMT', NaN)).toBeUndefined();
   });
 
+  it("a date is measured against the response's own Date header, not the local clock", () => {
+    const serverNow = 'Thu, 19 Sep 2024 11:52:23 GMT';
+    const retryAt = 'Thu, 19 Sep 2024 11:52:26 GMT'; // 3 s after the server's now
+    // The local clock an hour ahead of the server: still 3 s (measured locally it would be 0: early retries).
+    expect(parseRetryAfterMs(retryAt, NOW + 3_600_000, serverNow)).toBe(3000);
+    // The local clock an hour behind: still 3 s (measured locally it would be an hour and 3 s).
+    expect(parseRetryAfterMs(retryAt, NOW - 3_600_000, serverNow)).toBe(3000);
+    // Even a non-finite local clock does not matter when the server said when it answered.
+    expect(parseRetryAfterMs(retryAt, NaN, serverNow)).toBe(3000);
+    // A Retry-After date before the response's Date: retry at once.
+    expect(parseRetryAfterMs('Thu, 19 Sep 2024 11:52:20 GMT', NOW, serverNow)).toBe(0);
+  });
+
+  it('an unreadable or missing Date header falls back to the local clock', () => {
+    const retryAt = 'Thu, 19 Sep 2024 11:52:26 GMT';
+    expect(parseRetryAfterMs(retryAt, NOW, 'yesterday')).toBe(3000);
+    expect(parseRetryAfterMs(retryAt, NOW, '')).toBe(3000);
+    expect(parseRetryAfterMs(retryAt, NOW, undefined)).toBe(3000);
+    expect(parseRetryAfterMs(retryAt, NOW, null)).toBe(3000);
+  });
+
+  it('the Date header does not change delay-seconds', () => {
+    expect(parseRetryAfterMs('2.5', NOW, 'Thu, 19 Sep 2024 10:52:23 GMT')).toBe(2500);
+  });
+
   it('parseHttpDateMs handles the three RFC 9110 forms', () => {
     const t = Date.UTC(1994, 10, 6, 8, 49, 37);
     expect(parseHttpDateMs('Sun, 06 Nov 1994 08:49:37 GMT', NOW)).toBe(t);
