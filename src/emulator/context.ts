@@ -45,6 +45,8 @@ export interface EmulatorContext {
   settings: RuntimeSettings;
   /** Monotonic ms (for throttling). */
   monoNow: () => number;
+  /** The emulated tenant's wall clock, epoch ms (sign-in times, error dates); injectable for tests. */
+  clock: () => number;
 }
 
 /** The body of a call: absent, parsed JSON, or present but unreadable (not JSON, or a
@@ -73,6 +75,9 @@ export interface GraphCall {
   clientRequestId: string;
   /** Epoch ms of arrival. */
   arrivedAt: number;
+  /** `ConsistencyLevel` request header (outer request, or the inner request's own `headers` in a
+   * `$batch`): `eventual` allows advanced queries (docs/graph-behaviour.md §5). */
+  consistencyLevel?: string;
 }
 
 /** A handler's answer. Errors carry a spec; the writer adds ids and date. */

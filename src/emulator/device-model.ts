@@ -27,6 +27,10 @@ export interface Device {
   isManaged?: boolean | null;
   trustType?: string | null;
   approximateLastSignInDateTime?: string | null;
+  /** `true` for devices synced from on-premises AD (hybrid joined); `null` for cloud-only ones. */
+  onPremisesSyncEnabled?: boolean | null;
+  /** Hardware and Autopilot ids, e.g. `[ZTDID]:<guid>` for an Autopilot device. */
+  physicalIds?: string[];
   extensionAttributes: ExtensionAttributes;
   [property: string]: unknown;
 }
@@ -84,6 +88,19 @@ export const MDM_APP_PROPERTIES: readonly string[] = ['isCompliant', 'isManaged'
 
 /** Intune-owned, never updatable through this API: always 403 `Authorization_RequestDenied` (§1). */
 export const INTUNE_OWNED_PROPERTIES: readonly string[] = ['deviceOwnership', 'enrollmentProfileName'];
+
+/**
+ * Properties a device synced from on-premises AD (`onPremisesSyncEnabled: true`) takes from there:
+ * cloud writes to them are refused (docs/graph-behaviour.md §5). `extensionAttributes` are mastered in
+ * the cloud (device resource page: "mastered in cloud and can be set during creation or update") and
+ * stay writable.
+ */
+export const ON_PREMISES_SYNCED_PROPERTIES: readonly string[] = [
+  'accountEnabled',
+  'displayName',
+  'operatingSystem',
+  'operatingSystemVersion',
+];
 
 /** Max length of `displayName` (Graph: 256 characters). */
 export const DISPLAY_NAME_MAX = 256;

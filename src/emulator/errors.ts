@@ -88,6 +88,45 @@ export const GraphErrors = {
     err(400, 'Request_BadRequest', `Invalid page size specified: '${value}'. Must be between 1 and 999 inclusive.`),
   invalidSkipToken: () => err(400, 'Request_BadRequest', 'Invalid skip token.'),
   unsupportedQuery: (detail: string) => err(400, 'Request_UnsupportedQuery', `Unsupported query: ${detail}`),
+  /** §5: `$filter` text outside OData's grammar. */
+  invalidFilter: (detail: string) => err(400, 'BadRequest', `Invalid filter clause: ${detail}`),
+  /** §5: an operator (or `any`) the property does not support, or a property that is not filterable. */
+  unsupportedFilterProperty: (name: string) =>
+    err(
+      400,
+      'Request_UnsupportedQuery',
+      `Unsupported or invalid query filter clause specified for property '${name}' of resource 'Device'.`,
+    ),
+  /** §5: a literal of the wrong type, e.g. a quoted date or a string for a boolean. */
+  incompatibleTypes: (left: string, right: string) =>
+    err(
+      400,
+      'Request_BadRequest',
+      `A binary operator with incompatible types was detected. Found operand types '${left}' and '${right}' for operator kind 'Equal'.`,
+    ),
+  /** §5: `ne`, `not`, `endsWith` (or `$count`) without `ConsistencyLevel: eventual`. */
+  advancedQueryHeaderMissing: (what: string) =>
+    err(
+      400,
+      'Request_UnsupportedQuery',
+      `${what} is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information`,
+    ),
+  /** §5: the header is there but `$count=true` is not. */
+  advancedQueryCountMissing: (what: string) =>
+    err(
+      400,
+      'Request_UnsupportedQuery',
+      `${what} is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information`,
+    ),
+  /** §5: `$filter` with `$orderby` outside an advanced query, or an `$orderby` property that cannot be sorted. */
+  sortingNotSupported: () => err(400, 'Request_UnsupportedQuery', 'Sorting not supported for current query.'),
+  /** §5: cloud writes to the synced properties of a device synced from on-premises AD. */
+  onPremisesMastered: () =>
+    err(
+      400,
+      'Request_BadRequest',
+      'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.',
+    ),
   /** §4: no bearer token. */
   tokenEmpty: () => err(401, 'InvalidAuthenticationToken', 'Access token is empty.'),
   tokenInvalid: () => err(401, 'InvalidAuthenticationToken', 'Access token validation failure.'),

@@ -47,7 +47,14 @@ export {
   DEFAULT_ENTRA_TOKEN_LIFETIME_MS,
   TOKEN_EXCHANGE_AUDIENCE,
 } from './entra/index.js';
-export { generateInventory, inventoryJson, DEFAULT_INVENTORY_SEED, DEFAULT_INVENTORY_SIZE } from './inventory.js';
+export {
+  generateInventory,
+  inventoryJson,
+  DEFAULT_INVENTORY_SEED,
+  DEFAULT_INVENTORY_SIZE,
+  INVENTORY_REFERENCE_MS,
+  type InventoryOptions,
+} from './inventory.js';
 
 /** Graph's documented write budget per app per tenant: 3,000 writes per 150 s (docs/graph-behaviour.md §3). */
 export const GRAPH_WRITE_BUDGET: BudgetOptions = { burst: 3000, refillPerSecond: 20 };
@@ -118,6 +125,9 @@ export interface EmulatorOptions extends EmulatorConfig {
   tokenClaims?: CallerClaims;
   /** Max request log entries kept (oldest dropped). Default 250,000. */
   maxLogEntries?: number;
+  /** The emulated tenant's wall clock, epoch ms (default `Date.now`): what {@link Emulator.signIn}
+   * stamps. Tests of time-based jobs (the stale-device lifecycle) move it by hand. */
+  clock?: () => number;
   /** Serve Graph over https (certificate from a CA generated at start; see {@link Emulator.caPath}). */
   https?: boolean;
   /** Also serve a local Entra ID over https (token endpoint, discovery, managed identity);
@@ -158,6 +168,12 @@ export interface Emulator {
   getDevice(idOrDeviceId: string): Device | undefined;
   /** Deep copies of all devices, in list order. */
   devices(): Device[];
+  /**
+   * A device signs in: its `approximateLastSignInDateTime` becomes the emulator's clock (`clock`
+   * option), to the second. A disabled device (`accountEnabled: false`) cannot sign in.
+   * @returns false when the device is unknown or disabled.
+   */
+  signIn(idOrDeviceId: string): boolean;
 }
 
 const monoNow = (): number => performance.now();
@@ -246,6 +262,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     log: new RequestLog(options.maxLogEntries ?? 250_000),
     settings,
     monoNow,
+    clock: options.clock ?? Date.now,
   };
   const writeBudgetSnapshot = (): EmulatorStats['writeBudget'] => {
     const bucket = ctx.writeBucket;
@@ -336,5 +353,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     revokeTokens: () => tokens.revokeAll(),
     getDevice: (key) => ctx.store.find(key),
     devices: () => structuredClone([...ctx.store.all()]),
+    signIn: (key) => {
+      const found = ctx.store.find(key);
+      if (!found || found.accountEnabled === false) return false;
+      found.approximateLastSignInDateTime = new Date(ctx.clock()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      ctx.store.replace(found);
+      return true;
+    },
   };
 }

@@ -7,6 +7,14 @@
  * index), versions match the OS, `id` and `deviceId` are distinct GUIDs, all 15
  * extensionAttributes are present and most are `null`. Dates are relative to a fixed reference
  * time so that output depends only on `(count, seed)`.
+ *
+ * For queries and the stale-device lifecycle (docs/graph-behaviour.md §5), drawn from a second seeded
+ * stream so that every other property is what it always was: `approximateLastSignInDateTime` mostly
+ * within 90 days, ~15 % stale (90–540 days), ~3 % `null` (some active devices have none);
+ * `physicalIds` (Windows: `[HWID]`/`[USER-HWID]`/`[GID]`/`[USER-GID]` entries, ~20 % of Windows
+ * devices Autopilot-registered with `[ZTDID]:<guid>`; other systems none); `onPremisesSyncEnabled`
+ * `null` (cloud-only) unless `hybridSynced` is asked for, then `true` for the `ServerAd` (hybrid
+ * joined) devices, whose synced properties refuse cloud writes.
  */
 import { EXTENSION_ATTRIBUTE_NAMES, type Device } from './device-model.js';
 import { createPrng, type Prng } from './prng.js';
@@ -16,8 +24,9 @@ export const DEFAULT_INVENTORY_SEED = 1;
 /** Size of the emulator's default inventory and of the fixture. */
 export const DEFAULT_INVENTORY_SIZE = 5000;
 
-/** Dates are generated up to this instant (2025-06-01T00:00:00Z). */
-const REFERENCE_MS = Date.UTC(2025, 5, 1);
+/** Dates are generated up to this instant (2025-06-01T00:00:00Z): the inventory's "now". */
+export const INVENTORY_REFERENCE_MS = Date.UTC(2025, 5, 1);
+const REFERENCE_MS = INVENTORY_REFERENCE_MS;
 const DAY_MS = 86_400_000;
 
 const SITES = ['LON', 'NYC', 'PAR', 'BER', 'SYD', 'TOR', 'SIN', 'AMS', 'MAD', 'CHI', 'SFO', 'DUB'] as const;
@@ -96,14 +105,38 @@ function extensionAttributes(prng: Prng, os: Os): Record<string, string | null> 
   return ext;
 }
 
+/** Options of {@link generateInventory}. */
+export interface InventoryOptions {
+  /** Mark the `ServerAd` (hybrid joined) devices `onPremisesSyncEnabled: true` (default false: every
+   * device cloud-only, so every manifest written for the default inventory stays writable). */
+  hybridSynced?: boolean;
+}
+
+const digits = (prng: Prng, n: number): string => Array.from({ length: n }, () => String(prng.range(0, 9))).join('');
+
+/** Hardware ids, and the Autopilot marker for ~20 % of Windows devices (docs/graph-behaviour.md §5). */
+function physicalIds(prng: Prng, os: Os): string[] {
+  if (os !== 'Windows') return [];
+  const user = prng.uuid();
+  const ids = [
+    `[USER-GID]:${user}:${digits(prng, 16)}`,
+    `[GID]:g:${digits(prng, 16)}`,
+    `[USER-HWID]:${user}:${digits(prng, 16)}`,
+    `[HWID]:h:${digits(prng, 16)}`,
+  ];
+  if (prng.chance(0.2)) ids.push(`[ZTDID]:${prng.uuid()}`);
+  return ids;
+}
+
 /**
  * Generates `count` devices, deterministic in `(count, seed)`: same arguments, same devices,
  * byte for byte once serialised.
  * @param count number of devices (≥ 0)
  * @param seed PRNG seed (number or string)
  */
-export function generateInventory(count: number, seed: number | string = DEFAULT_INVENTORY_SEED): Device[] {
+export function generateInventory(count: number, seed: number | string = DEFAULT_INVENTORY_SEED, options: InventoryOptions = {}): Device[] {
   const prng = createPrng(`inventory:${String(seed)}`);
+  const extra = createPrng(`inventory-lifecycle:${String(seed)}`);
   const devices: Device[] = [];
   for (let i = 0; i < count; i++) {
     const os = prng.weighted(OS_WEIGHTS);
@@ -122,6 +155,13 @@ export function generateInventory(count: number, seed: number | string = DEFAULT
           ] as const)
         : 'Workplace';
     const registered = isoDaysAgo(prng, 30, 1400);
+    // The main stream's draw stays where it always was (inside the literal); the second stream decides.
+    const lastSignIn = (recent: string): string | null => {
+      const draw = extra.next();
+      const stale = isoDaysAgo(extra, 90, 540);
+      return draw < 0.03 ? null : draw < 0.18 ? stale : recent;
+    };
+    const synced = options.hybridSynced === true && trustType === 'ServerAd';
     devices.push({
       id: prng.uuid(),
       deviceId: prng.uuid(),
@@ -132,13 +172,15 @@ export function generateInventory(count: number, seed: number | string = DEFAULT
       isCompliant: managed ? prng.chance(0.85) : false,
       isManaged: managed,
       trustType,
-      approximateLastSignInDateTime: isoDaysAgo(prng, 0, 90),
+      approximateLastSignInDateTime: lastSignIn(isoDaysAgo(prng, 0, 90)),
       registrationDateTime: registered,
       manufacturer,
       model,
       profileType: 'RegisteredDevice',
       managementType: managed ? 'MDM' : null,
       deviceOwnership: os === 'Windows' || os === 'MacMDM' ? 'Company' : prng.pick(['Company', 'Personal']),
+      onPremisesSyncEnabled: synced ? true : null,
+      physicalIds: physicalIds(extra, os),
       extensionAttributes: extensionAttributes(prng, os),
     });
   }
@@ -148,7 +190,7 @@ export function generateInventory(count: number, seed: number | string = DEFAULT
 /** `generateInventory` serialised in Graph's list shape `{"value":[…]}`, one device per line
  * (compact yet diff-friendly), trailing newline: the exact content of
  * `fixtures/devices-5000.json` for (5000, 1). */
-export function inventoryJson(count: number, seed: number | string = DEFAULT_INVENTORY_SEED): string {
-  const lines = generateInventory(count, seed).map((d) => JSON.stringify(d));
+export function inventoryJson(count: number, seed: number | string = DEFAULT_INVENTORY_SEED, options: InventoryOptions = {}): string {
+  const lines = generateInventory(count, seed, options).map((d) => JSON.stringify(d));
   return lines.length === 0 ? '{"value":[]}\n' : `{"value":[\n${lines.join(',\n')}\n]}\n`;
 }

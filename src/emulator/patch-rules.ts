@@ -12,6 +12,7 @@ import {
   EXTENSION_ATTRIBUTE_NAMES,
   INTUNE_OWNED_PROPERTIES,
   MDM_APP_PROPERTIES,
+  ON_PREMISES_SYNCED_PROPERTIES,
   UPDATABLE_PROPERTIES,
   isWindows,
   type Device,
@@ -100,6 +101,10 @@ export function validatePatchBody(body: unknown): Decision<ValidPatch> {
  * - app-only and device not Windows (case-insensitive): any property other than
  *   extensionAttributes → 400 `Request_BadRequest` "Properties other than ExtendedAttribute1..15
  *   can be modified only on windows devices."
+ * - a device synced from on-premises AD (`onPremisesSyncEnabled: true`) and any of
+ *   accountEnabled, displayName, operatingSystem, operatingSystemVersion → 400 `Request_BadRequest`
+ *   "Unable to update the specified properties for on-premises mastered Directory Sync objects …"
+ *   (docs/graph-behaviour.md §5); its extensionAttributes stay writable.
  * @returns `undefined` when allowed.
  */
 export function authorizePatch(patch: ValidPatch, device: Device, policy: PatchPolicy): GraphErrorSpec | undefined {
@@ -107,6 +112,9 @@ export function authorizePatch(patch: ValidPatch, device: Device, policy: PatchP
   const windows = isWindows(device);
   if (names.some((n) => MDM_APP_PROPERTIES.includes(n)) && !(policy.mdmApp && windows)) {
     return GraphErrors.insufficientPrivileges();
+  }
+  if (device.onPremisesSyncEnabled === true && names.some((n) => ON_PREMISES_SYNCED_PROPERTIES.includes(n))) {
+    return GraphErrors.onPremisesMastered();
   }
   if (policy.appOnly && !windows && names.some((n) => n !== 'extensionAttributes')) {
     return GraphErrors.nonWindowsAppOnly();

@@ -1,9 +1,10 @@
 /**
- * OData query options on device reads: `$select`, `$top`, `$skiptoken`, and a small `$filter`.
+ * OData query options on device reads: `$select`, `$top`, `$skiptoken`, `$filter`, `$count`, `$orderby`.
  * Pure. Source: learn.microsoft.com/en-us/graph/query-parameters and /paging (directory objects:
  * page size 1–999, default 100; `@odata.nextLink` carries an opaque `$skiptoken`).
  */
 import { DEVICE_PROPERTIES, type Device } from './device-model.js';
+import { compileDeviceFilter, type DeviceFilter } from './device-filter.js';
 import { GraphErrors, type GraphErrorSpec } from './errors.js';
 
 /** Default page size of `GET /devices`. */
@@ -17,29 +18,48 @@ export interface DeviceQuery {
   select?: string[];
   /** Page size (list only). */
   top: number;
-  /** Offset into the (filtered) list, decoded from `$skiptoken`. */
+  /** Offset into the (filtered, sorted) list, decoded from `$skiptoken`. */
   offset: number;
   /** `$filter` as a predicate, with its source text for the next link. */
-  filter?: { text: string; test: (d: Device) => boolean };
+  filter?: DeviceFilter;
+  /** `$count=true`: the answer carries `@odata.count` (advanced queries only). */
+  count: boolean;
+  /** `$orderby` (displayName or approximateLastSignInDateTime), with its source text. */
+  orderBy?: { property: string; descending: boolean; text: string };
 }
 
-const SUPPORTED = new Set(['$select', '$top', '$skiptoken', '$filter']);
-const REJECTED = new Set(['$orderby', '$expand', '$search', '$count', '$skip', '$format', '$apply']);
+/** Request headers that change how a read is answered. */
+export interface QueryHeaders {
+  /** `ConsistencyLevel` (advanced queries need `eventual`). */
+  consistencyLevel?: string;
+}
+
+const SUPPORTED = new Set(['$select', '$top', '$skiptoken', '$filter', '$count', '$orderby']);
+const REJECTED = new Set(['$expand', '$search', '$skip', '$format', '$apply']);
+/** Properties `GET /devices` sorts by (device resource page: "Supports $orderby"). */
+const SORTABLE = new Map([
+  ['displayname', 'displayName'],
+  ['approximatelastsignindatetime', 'approximateLastSignInDateTime'],
+]);
 
 const canonicalProperty = new Map(DEVICE_PROPERTIES.map((p) => [p.toLowerCase(), p] as const));
 
 /**
- * Parses query options. Unknown `$select` property → 400 `Request_BadRequest`; `$top` outside
- * 1..999 or not an integer → 400; bad `$skiptoken` → 400; `$orderby`, `$expand`, `$search`,
- * `$count`, `$skip` and unsupported `$filter` expressions → 400 `Request_UnsupportedQuery` (the
- * emulator does not implement them). Parameters without `$` are ignored.
- * @param list whether the target is the collection (`$top`/`$skiptoken`/`$filter` apply).
+ * Parses query options (docs/graph-behaviour.md §5). Unknown `$select` property → 400
+ * `Request_BadRequest`; `$top` outside 1..999 or not an integer → 400; bad `$skiptoken` → 400;
+ * `$filter` as {@link compileDeviceFilter} checks it; `$expand`, `$search`, `$skip` → 400
+ * `Request_UnsupportedQuery` (not implemented). Advanced queries: a filter with `ne`, `not` or
+ * `endsWith`, `$count=true`, and `$filter` with `$orderby` need `ConsistencyLevel: eventual` (and
+ * the first and last also `$count=true`), else 400 `Request_UnsupportedQuery` with Graph's message.
+ * Parameters without `$` are ignored.
+ * @param list whether the target is the collection (`$top`/`$skiptoken`/`$filter`/`$count`/`$orderby` apply).
  */
 export function parseDeviceQuery(
   params: URLSearchParams,
   list: boolean,
+  headers: QueryHeaders = {},
 ): { ok: true; query: DeviceQuery } | { ok: false; error: GraphErrorSpec } {
-  const query: DeviceQuery = { top: DEFAULT_PAGE_SIZE, offset: 0 };
+  const query: DeviceQuery = { top: DEFAULT_PAGE_SIZE, offset: 0, count: false };
   for (const name of params.keys()) {
     const lower = name.toLowerCase();
     if (REJECTED.has(lower)) return { ok: false, error: GraphErrors.unsupportedQuery(`${name} is not supported by the emulator.`) };
@@ -62,31 +82,59 @@ export function parseDeviceQuery(
     }
     query.select = names;
   }
-  if (list) {
-    const top = get('$top');
-    if (top !== null) {
-      const n = Number(top.trim());
-      if (!/^\s*\d+\s*$/.test(top) || n < 1 || n > MAX_PAGE_SIZE) return { ok: false, error: GraphErrors.invalidTop(top) };
-      query.top = n;
+  if (!list) return { ok: true, query };
+  const eventual = headers.consistencyLevel?.trim().toLowerCase() === 'eventual';
+  const top = get('$top');
+  if (top !== null) {
+    const n = Number(top.trim());
+    if (!/^\s*\d+\s*$/.test(top) || n < 1 || n > MAX_PAGE_SIZE) return { ok: false, error: GraphErrors.invalidTop(top) };
+    query.top = n;
+  }
+  const skip = get('$skiptoken');
+  if (skip !== null) {
+    const offset = decodeSkipToken(skip);
+    if (offset === undefined) return { ok: false, error: GraphErrors.invalidSkipToken() };
+    query.offset = offset;
+  }
+  const count = get('$count');
+  if (count !== null) {
+    const c = count.trim().toLowerCase();
+    if (c !== 'true' && c !== 'false') return { ok: false, error: GraphErrors.invalidFilter(`'${count}' is not a valid value for $count`) };
+    query.count = c === 'true';
+    if (query.count && !eventual) return { ok: false, error: GraphErrors.advancedQueryHeaderMissing('$count') };
+  }
+  const filter = get('$filter');
+  if (filter !== null) {
+    const compiled = compileDeviceFilter(filter);
+    if (!compiled.ok) return compiled;
+    const op = compiled.filter.advanced[0];
+    if (op !== undefined) {
+      if (!eventual) return { ok: false, error: GraphErrors.advancedQueryHeaderMissing(`Operator '${op}'`) };
+      if (!query.count) return { ok: false, error: GraphErrors.advancedQueryCountMissing(`Operator '${op}'`) };
     }
-    const skip = get('$skiptoken');
-    if (skip !== null) {
-      const offset = decodeSkipToken(skip);
-      if (offset === undefined) return { ok: false, error: GraphErrors.invalidSkipToken() };
-      query.offset = offset;
-    }
-    const filter = get('$filter');
-    if (filter !== null) {
-      const test = parseFilter(filter);
-      if (!test)
-        return {
-          ok: false,
-          error: GraphErrors.unsupportedQuery(`the emulator supports only "<property> eq <literal>" filters, got "${filter}".`),
-        };
-      query.filter = { text: filter, test };
-    }
+    query.filter = compiled.filter;
+  }
+  const orderBy = get('$orderby');
+  if (orderBy !== null) {
+    const m = /^\s*([A-Za-z]+)(?:\s+(asc|desc))?\s*$/i.exec(orderBy);
+    const property = m ? SORTABLE.get((m[1] ?? '').toLowerCase()) : undefined;
+    if (!m || !property) return { ok: false, error: GraphErrors.sortingNotSupported() };
+    // $filter with $orderby is an advanced query (docs/graph-behaviour.md §5).
+    if (query.filter && (!eventual || !query.count)) return { ok: false, error: GraphErrors.sortingNotSupported() };
+    query.orderBy = { property, descending: (m[2] ?? '').toLowerCase() === 'desc', text: orderBy };
   }
   return { ok: true, query };
+}
+
+/** Devices in `$orderby` order (stable; absent values first ascending, last descending). */
+export function sortDevices(devices: readonly Device[], orderBy: DeviceQuery['orderBy']): readonly Device[] {
+  if (!orderBy) return devices;
+  const key = (d: Device): string => {
+    const v = d[orderBy.property];
+    return typeof v === 'string' ? v.toLowerCase() : '';
+  };
+  const sorted = [...devices].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return orderBy.descending ? sorted.reverse() : sorted;
 }
 
 /** Opaque-looking `$skiptoken` for an offset. */
@@ -100,22 +148,6 @@ export function decodeSkipToken(token: string): number | undefined {
   const text = Buffer.from(token.slice(10), 'base64url').toString('utf8');
   const m = /^emu:(\d+)$/.exec(text);
   return m ? Number(m[1]) : undefined;
-}
-
-/** `<property> eq '<string>'` | `<property> eq true|false|null`. */
-function parseFilter(text: string): ((d: Device) => boolean) | undefined {
-  const m = /^\s*([A-Za-z]+)\s+eq\s+(?:'((?:[^']|'')*)'|(true|false|null))\s*$/.exec(text);
-  if (!m) return undefined;
-  const prop = canonicalProperty.get((m[1] ?? '').toLowerCase());
-  if (!prop || prop === 'extensionAttributes') return undefined;
-  const literal: string | boolean | null =
-    m[2] !== undefined ? m[2].replace(/''/g, "'") : m[3] === 'true' ? true : m[3] === 'false' ? false : null;
-  const isKey = prop === 'id' || prop === 'deviceId';
-  return (d) => {
-    const v = d[prop] ?? null;
-    if (isKey && typeof v === 'string' && typeof literal === 'string') return v.toLowerCase() === literal.toLowerCase();
-    return v === literal;
-  };
 }
 
 /** A device as returned for `$select` (only the selected properties; absent ones `null`) or whole. */

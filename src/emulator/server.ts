@@ -229,6 +229,7 @@ export function createGraphServer(
       requestId,
       clientRequestId,
       arrivedAt,
+      consistencyLevel: headerString(req.headers.consistencylevel),
     };
     if (plan.kind === '504') {
       ctx.stats.faults.status504 += 1;

@@ -27,6 +27,8 @@ export class DeviceStore {
   private readonly byId = new Map<string, Device>();
   private readonly idByDeviceId = new Map<string, string>();
   private order: string[] = [];
+  /** A device was removed since `order` was last compacted. */
+  private removed = false;
 
   /** @throws Error on an invalid device or a duplicate id/deviceId. */
   constructor(devices: readonly unknown[]) {
@@ -41,7 +43,7 @@ export class DeviceStore {
   }
 
   get size(): number {
-    return this.order.length;
+    return this.byId.size;
   }
 
   /** The stored device (not a copy) for an address, or undefined. */
@@ -62,8 +64,22 @@ export class DeviceStore {
     this.byId.set(device.id, device);
   }
 
+  /** Removes a device for good (`DELETE`, docs/graph-behaviour.md §5). @returns whether it was there. */
+  remove(id: string): boolean {
+    const device = this.byId.get(canonicalGuid(id));
+    if (!device) return false;
+    this.byId.delete(device.id);
+    this.idByDeviceId.delete(device.deviceId);
+    this.removed = true;
+    return true;
+  }
+
   /** Stored devices in list order (not copies). */
   all(): readonly Device[] {
+    if (this.removed) {
+      this.order = this.order.filter((id) => this.byId.has(id));
+      this.removed = false;
+    }
     return this.order.map((id) => this.byId.get(id) as Device);
   }
 }

@@ -172,7 +172,7 @@ describe('PATCH errors', () => {
   });
 
   it('unsupported method on a device: 405; unknown segment: 400; bad version: 400', async () => {
-    expect((await call(emu, 'DELETE', `/v1.0/devices/${WIN.id}`)).status).toBe(405);
+    expect((await call(emu, 'PUT', `/v1.0/devices/${WIN.id}`, { body: {} })).status).toBe(405);
     const seg = await call(emu, 'GET', `/v1.0/devices/${WIN.id}/memberOf`);
     expect(seg.status).toBe(400);
     expect(graphError(seg).message).toBe("Resource not found for the segment 'memberOf'.");

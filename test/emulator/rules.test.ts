@@ -113,7 +113,15 @@ describe('query', () => {
     expect(decodeSkipToken('abc')).toBeUndefined();
     const q = parseDeviceQuery(new URLSearchParams('$select=DisplayName,id'), false);
     expect(q).toMatchObject({ ok: true, query: { select: ['displayName', 'id'] } });
-    expect(parseDeviceQuery(new URLSearchParams('$orderby=displayName'), true)).toMatchObject({ ok: false });
+    // $orderby alone is a basic query; with $filter it needs ConsistencyLevel: eventual and $count=true (§5).
+    expect(parseDeviceQuery(new URLSearchParams('$orderby=displayName'), true)).toMatchObject({ ok: true });
+    expect(parseDeviceQuery(new URLSearchParams("$orderby=displayName&$filter=displayName eq 'x'"), true)).toMatchObject({ ok: false });
+    expect(
+      parseDeviceQuery(new URLSearchParams("$orderby=displayName&$filter=displayName eq 'x'&$count=true"), true, {
+        consistencyLevel: 'eventual',
+      }),
+    ).toMatchObject({ ok: true, query: { count: true, orderBy: { property: 'displayName', descending: false } } });
+    expect(parseDeviceQuery(new URLSearchParams('$search="x"'), true)).toMatchObject({ ok: false });
   });
 });
 

@@ -96,7 +96,16 @@ export function handleBatch(ctx: EmulatorContext, call: GraphCall): GraphResult 
       result = errorResult(GraphErrors.internal(fault));
     } else {
       const { route, path, params } = innerRoute(req.url);
-      const inner: GraphCall = { ...call, method: req.method, path, params, body: innerBody(req), viaBatch: true };
+      const inner: GraphCall = {
+        ...call,
+        method: req.method,
+        path,
+        params,
+        body: innerBody(req),
+        viaBatch: true,
+        // an inner request carries its own headers (docs/graph-behaviour.md §5: ConsistencyLevel goes there)
+        consistencyLevel: headerValue(req.headers, 'consistencylevel'),
+      };
       result = dispatchRoute(ctx, inner, route);
     }
     const clientRequestId = headerValue(req.headers, 'client-request-id') ?? call.clientRequestId;

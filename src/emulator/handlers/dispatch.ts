@@ -6,6 +6,7 @@ import { errorResult, type EmulatorContext, type GraphCall, type GraphResult } f
 import { GraphErrors } from '../errors.js';
 import { parseResourcePath, type ResourceRoute } from '../routes.js';
 import { handleBatch } from './batch.js';
+import { deleteDevice } from './delete.js';
 import { patchDevice } from './patch.js';
 import { getDevice, listDevices } from './read.js';
 
@@ -25,6 +26,7 @@ export function dispatchRoute(ctx: EmulatorContext, call: GraphCall, route: Reso
     case 'device':
       if (call.method === 'GET') return getDevice(ctx, call, route);
       if (call.method === 'PATCH') return patchDevice(ctx, call, route);
+      if (call.method === 'DELETE') return deleteDevice(ctx, call, route);
       return errorResult(GraphErrors.methodNotAllowed());
   }
 }
