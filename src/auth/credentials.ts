@@ -12,6 +12,7 @@ import { ManagedIdentityApplication } from '@azure/msal-node';
 import { checkAuthorityHost, GraphConfigError } from '../graph/clouds.js';
 import { rememberEnvironmentSecrets } from '../graph/errors.js';
 import { JobError } from '../job/errors.js';
+import type { Network } from '../send/network.js';
 import { diagnoseAuthority, explainSignInError } from './sign-in-error.js';
 import { credentialTokenSource, type TokenSource } from './token-source.js';
 
@@ -37,6 +38,13 @@ export interface CredentialSettings {
   /** Accept an authority host that is neither a known Entra host nor loopback (a private authority). Default false. */
   allowUnknownHost?: boolean;
   env: NodeJS.ProcessEnv;
+  /**
+   * The way out for token requests (proxy, CAs): the same as Graph requests take. Its routing agent is
+   * given to @azure/identity as the `agent` client option, which its pipeline uses in place of its own
+   * proxy policy (whose agents would drop a `tlsOptions` CA). Default: @azure/identity's own handling
+   * (it reads HTTPS_PROXY / NO_PROXY itself).
+   */
+  network?: Network;
 }
 
 /** The sign-in settings in force: flags / job-file fields first, then the AZURE_* variables. */
@@ -97,7 +105,8 @@ export function createCredential(settings: CredentialSettings): TokenCredential 
   rememberEnvironmentSecrets(env);
   rememberEnvironmentSecrets(process.env);
   const { tenantId, clientId, authorityHost, custom } = resolveSignInSettings(settings);
-  const common = { authorityHost, ...(custom ? { disableInstanceDiscovery: true } : {}) };
+  const transport = settings.network ? { agent: settings.network.routingAgent } : {};
+  const common = { authorityHost, ...(custom ? { disableInstanceDiscovery: true } : {}), ...transport };
   const need = (value: string | undefined, name: string): string => {
     if (!value) throw new JobError(`--auth ${settings.auth} needs ${name} (set it in the environment)`);
     return value;
@@ -128,7 +137,7 @@ export function createCredential(settings: CredentialSettings): TokenCredential 
         ...common,
       });
     case 'managed-identity':
-      return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+      return clientId ? new ManagedIdentityCredential({ clientId, ...transport }) : new ManagedIdentityCredential(transport);
     case 'azure-cli':
       return new AzureCliCredential(tenantId ? { tenantId } : {});
     case 'environment':

@@ -82,7 +82,8 @@ export function rememberEnvironmentSecrets(env: NodeJS.ProcessEnv): void {
  * - header lines `Authorization: …` (to end of line);
  * - `Bearer <token>` → `Bearer <redacted>` (any case);
  * - JWT-looking strings `eyJ….….…` (the signature part may be empty) → `<redacted>`;
- * - form/query pairs `client_secret=…` (and the other keys above) up to `&`, whitespace, quote or `;`.
+ * - form/query pairs `client_secret=…` (and the other keys above) up to `&`, whitespace, quote or `;`;
+ * - the password of `scheme://user:password@host` URLs (proxy and Redis URLs).
  * Idempotent; text without secrets is returned unchanged.
  */
 export function redactSecrets(text: string): string {
@@ -101,6 +102,8 @@ export function redactSecrets(text: string): string {
       .replace(/\b(bearer)[ \t]+[A-Za-z0-9\-._~+/]+=*/gi, `$1 ${REDACTED}`)
       .replace(/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, REDACTED)
       .replace(new RegExp(`\\b(${SECRET_KEYS})=(?!${REDACTED})[^&\\s"';]+`, 'gi'), `$1=${REDACTED}`)
+      // scheme://user:password@host (proxy and Redis URLs)
+      .replace(new RegExp(`(\\b[a-z][a-z0-9+.-]*://[^\\s/:@]*:)(?!${REDACTED}@)[^\\s/@]+@`, 'gi'), `$1${REDACTED}@`)
   );
 }
 

@@ -8,6 +8,8 @@ import { isSuccess } from '../graph/retry.js';
 import { batchUrl, versionRoot, type ApiVersion } from '../graph/urls.js';
 import type { DevicePatchBody } from '../types.js';
 import { sendHttp, type HttpResult } from './http.js';
+import type { Network } from './network.js';
+import type { NetworkFault } from './network-fault.js';
 
 /** One PATCH to send: `id` is a synthetic id (the row number), `path` a relative device path. */
 export interface SendItem {
@@ -36,6 +38,8 @@ export interface ItemOutcome {
   retryAfterMs?: number;
   /** The response body of a successful GET (parsed JSON); absent for writes and failures. */
   body?: unknown;
+  /** What a network failure means (host, TLS, proxy, whether retrying can help); see `classifyNetworkFault`. */
+  fault?: NetworkFault;
 }
 
 /** What one HTTP exchange told us beyond the items' outcomes. */
@@ -66,6 +70,8 @@ export interface GraphSenderOptions {
   now?: () => number;
   /** Aborting it abandons every request in flight (a stopping run that waited long enough). */
   signal?: AbortSignal;
+  /** The way out: proxy and CAs (see `createNetwork`). Default direct. */
+  network?: Network;
 }
 
 /**
@@ -94,8 +100,9 @@ export class GraphSender {
       body: item.body,
       timeoutMs: this.options.timeoutMs,
       signal: this.options.signal,
+      network: this.options.network,
     });
-    if (!res.ok) return { outcome: { networkError: res.networkError, errorMessage: res.message }, info: { token } };
+    if (!res.ok) return { outcome: failure(res), info: { token } };
     return { outcome: this.#outcomeOf(res.status, res.json ?? res.text, res.headers, res.headers), info: this.#info(token, res) };
   }
 
@@ -126,13 +133,14 @@ export class GraphSender {
       body: buildBatchBody(batchItems),
       timeoutMs: this.options.timeoutMs,
       signal: this.options.signal,
+      network: this.options.network,
     });
     const outcomes = new Map<string, ItemOutcome>();
     const all = (o: ItemOutcome) => {
       for (const i of batchItems) outcomes.set(i.id, o);
     };
     if (!res.ok) {
-      all({ networkError: res.networkError, errorMessage: res.message });
+      all(failure(res));
       return { outcomes, info: { token } };
     }
     const info = this.#info(token, res);
@@ -210,4 +218,9 @@ export class GraphSender {
       ),
     };
   }
+}
+
+/** The outcome of a request that got no answer. */
+function failure(res: Extract<HttpResult, { ok: false }>): ItemOutcome {
+  return { networkError: res.networkError, errorMessage: res.message, ...(res.fault ? { fault: res.fault } : {}) };
 }

@@ -1,5 +1,8 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { Network } from './network.js';
+import { classifyNetworkFault, classifyProxyAnswer, type NetworkFault } from './network-fault.js';
 
 /** One HTTP request as graph-bulk sends it. */
 export interface HttpRequest {
@@ -12,6 +15,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** Aborting it abandons the request (the run is stopping); reported as an `other` network error. */
   signal?: AbortSignal;
+  /** The way out (proxy, CAs; see `createNetwork`). Default: direct, Node's trust. */
+  network?: Network;
 }
 
 /** Response headers: lower-case names, as Node's HTTP client hands them over. */
@@ -20,7 +25,13 @@ export type ResponseHeaders = IncomingHttpHeaders;
 /** What came back: a response, or a network failure with no response. */
 export type HttpResult =
   | { ok: true; status: number; headers: ResponseHeaders; text: string; json: unknown }
-  | { ok: false; networkError: 'timeout' | 'reset' | 'refused' | 'other'; message: string };
+  | {
+      ok: false;
+      networkError: 'timeout' | 'reset' | 'refused' | 'other';
+      message: string;
+      /** What the failure means (host, kind, whether retrying can help): absent for timeouts and abandoned requests. */
+      fault?: NetworkFault;
+    };
 
 /** Keep-alive connection pools, one per scheme (idle connections do not keep the process alive). */
 const AGENTS = {
@@ -33,7 +44,10 @@ const AGENTS = {
  * reads the whole body. (Not `fetch`: at hundreds of requests a second its WHATWG streams and abort
  * signals cost about four times the CPU per request.) Never throws for network trouble: a timeout,
  * a dropped connection or a refused connection comes back as `{ok: false, networkError}` so the
- * retry policy can decide. The body is parsed as JSON when it is JSON, else `json` is undefined and
+ * retry policy can decide, with a {@link NetworkFault} saying what it means (host, certificate, proxy).
+ * With `req.network` the request goes the way it says (a forward proxy, extra CAs); a proxy's own
+ * refusal (407, or a failed `CONNECT`) comes back as a failure with a `proxy-auth` / `proxy` fault,
+ * never as a Graph answer. The body is parsed as JSON when it is JSON, else `json` is undefined and
  * `text` holds it.
  */
 export function sendHttp(req: HttpRequest): Promise<HttpResult> {
@@ -61,11 +75,34 @@ export function sendHttp(req: HttpRequest): Promise<HttpResult> {
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
     const client = url.protocol === 'https:' ? https : http;
-    const agent = url.protocol === 'https:' ? AGENTS['https:'] : AGENTS['http:'];
+    let agent: http.Agent;
+    let proxy: string | undefined;
+    try {
+      agent = req.network ? req.network.agentFor(url) : url.protocol === 'https:' ? AGENTS['https:'] : AGENTS['http:'];
+      proxy = req.network?.proxyFor(url)?.display;
+    } catch (err) {
+      finish({ ok: false, networkError: 'other', message: `network error: ${(err as Error).message}` });
+      return;
+    }
+    const failed = (err: unknown): HttpResult => {
+      const fault = classifyNetworkFault(err, { url, proxy });
+      const coarse = classifyNetworkError(err);
+      return { ok: false, ...coarse, ...(coarse.networkError === 'timeout' ? {} : { message: fault.message, fault }) };
+    };
     const request = client.request(url, { method: req.method, headers, agent }, (res) => {
+      // The proxy's own answer: a 407 (http target), or any answer to the CONNECT of an https target,
+      // which comes back over the plain socket to the proxy instead of a TLS one (https-proxy-agent).
+      if (proxy && (res.statusCode === 407 || (url.protocol === 'https:' && !(res.socket as TLSSocket | null)?.encrypted))) {
+        res.resume();
+        const detail = [res.headers['x-squid-error'], res.statusMessage].find((v) => typeof v === 'string' && v) as string | undefined;
+        const fault = classifyProxyAnswer(res.statusCode ?? 0, { url, proxy }, detail);
+        finish({ ok: false, networkError: 'other', message: fault.message, fault });
+        request.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', (err) => finish({ ok: false, ...classifyNetworkError(err) }));
+      res.on('error', (err) => finish(failed(err)));
       res.on('aborted', () => finish({ ok: false, networkError: 'reset', message: 'connection dropped before a response' }));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
@@ -91,7 +128,7 @@ export function sendHttp(req: HttpRequest): Promise<HttpResult> {
     };
     req.signal?.addEventListener('abort', abandon, { once: true });
     request.on('close', () => req.signal?.removeEventListener('abort', abandon));
-    request.on('error', (err) => finish({ ok: false, ...classifyNetworkError(err) }));
+    request.on('error', (err) => finish(failed(err)));
     if (req.signal?.aborted) abandon();
     else request.end(body);
   });
