@@ -67,6 +67,7 @@ export interface DeviceState {
  * - `columns`: the manifest's own columns as read (header name → cell text; JSON values stringified),
  *   copied into the results file so that it can be fed back as a manifest.
  * - `error`: set when the row itself could not be parsed (a bad JSON Lines line); the row is `invalid`.
+ * - `ignored`: JSON/JSON Lines keys skipped as not updatable (`ignoreReadOnlyColumns`), as written.
  */
 export interface ManifestRow {
   row: number;
@@ -74,6 +75,7 @@ export interface ManifestRow {
   fields: Record<string, unknown>;
   columns: Record<string, string>;
   error?: string;
+  ignored?: string[];
 }
 
 /** A row that passed validation and is ready to send. `key` is the canonical lower-case GUID. */
@@ -85,6 +87,11 @@ export interface DeviceUpdate {
   /** Normalisations applied to the input (e.g. "trimmed whitespace around id"), reported in the results. */
   notes: string[];
   columns: Record<string, string>;
+  /**
+   * The row has both `id` (the key) and `deviceId`: the device read by `id` must have this
+   * `deviceId` (lower-case GUID), or the row is `invalid` and nothing is written.
+   */
+  expectDeviceId?: string;
 }
 
 /** A row that failed validation: it is never sent. `message` names the row, column and value. */

@@ -13,6 +13,7 @@ import {
   type EmulatorOptions,
 } from './index.js';
 import type { Latency } from './faults.js';
+import { ExitCode } from '../job/exit-codes.js';
 import { generateInventory } from './inventory.js';
 
 /** Flags of `graph-bulk emulator`, as yargs parses them (kebab-case flags arrive camelCased). */
@@ -120,7 +121,7 @@ export function describeEmulator(emu: Emulator, options: EmulatorOptions): strin
   const devices = typeof options.devices === 'string' ? `from ${options.devices}` : 'generated';
   return [
     `graph-bulk emulator listening on ${emu.url}`,
-    `  Graph base URL : ${emu.url}/v1.0   (also ${emu.url}/beta)`,
+    `  --graph-url    : ${emu.url}   (the root graph-bulk run --graph-url takes; API at ${emu.url}/v1.0 and /beta)`,
     `  Bearer token   : ${emu.token}`,
     `  Devices        : ${emu.devices().length} (${devices})`,
     `  Write budget   : ${budget === false ? 'off' : `burst ${budget.burst}, refill ${budget.refillPerSecond}/s`}`,
@@ -233,9 +234,15 @@ export const emulatorCommand: CommandModule<object, EmulatorArgs> = {
         describe: 'Graph rejects every token this many ms after issue, whatever its lifetime (early revocation)',
       }) as unknown as Argv<EmulatorArgs>,
   handler: async (args) => {
-    await serveEmulator(emulatorOptionsFromArgs(args), {
-      out: (text) => process.stdout.write(text),
-      until: () => untilSignal(),
-    });
+    try {
+      await serveEmulator(emulatorOptionsFromArgs(args), {
+        out: (text) => process.stdout.write(text),
+        until: () => untilSignal(),
+      });
+    } catch (err) {
+      // A bad --devices file, a port in use, a bad flag value: one line, no stack trace.
+      process.stderr.write(`graph-bulk emulator: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = ExitCode.NothingSent;
+    }
   },
 };

@@ -285,9 +285,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { server, cancelDelays } = createGraphServer(ctx, writeBudgetSnapshot, options.https ? tls : undefined);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException) => {
+      tls?.dispose();
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new Error(
+            `port ${options.port} on ${host} is already in use (another emulator?): choose another --port, or --port 0 for any free port`,
+          ),
+        );
+      } else if (err.code === 'EACCES') {
+        reject(new Error(`may not listen on port ${options.port} on ${host} (ports below 1024 need privileges): choose another --port`));
+      } else if (err.code === 'EADDRNOTAVAIL') {
+        reject(new Error(`cannot listen on ${host}: not an address of this machine (--host)`));
+      } else reject(err);
+    };
+    server.once('error', failed);
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

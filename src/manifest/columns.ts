@@ -34,9 +34,18 @@ export const NESTED_EXTENSION_KEY = 'extensionAttributes';
 /** Default cell text that clears an extension attribute (sends JSON `null`); matched case-insensitively. */
 export const DEFAULT_CLEAR_TOKEN = '#clear';
 
-const byLowerName = new Map(ALL_COLUMNS.map((name) => [name.toLowerCase(), name]));
+/**
+ * Other names of a key column, as exports spell it: the Entra portal's "Download devices" CSV and
+ * older tools call the object id `objectId`.
+ */
+export const KEY_ALIASES: Readonly<Record<string, KeyType>> = { objectid: 'id' };
 
-/** Canonical name for a column name as written (trimmed, any case), or `undefined` if unknown. */
+const byLowerName = new Map<string, string>([
+  ...ALL_COLUMNS.map((name) => [name.toLowerCase(), name] as const),
+  ...Object.entries(KEY_ALIASES),
+]);
+
+/** Canonical name for a column name as written (trimmed, any case; `objectId` → `id`), or `undefined` if unknown. */
 export function canonicalColumn(written: string): string | undefined {
   return byLowerName.get(written.trim().toLowerCase());
 }
@@ -65,6 +74,11 @@ const hints: Record<string, string> = {
   devicename: 'displayName',
   enabled: 'accountEnabled',
 };
+
+/** The canonical name a column name spells with other separators or case (`extension_attribute_1`), if any. */
+export function spelledAlike(written: string): string | undefined {
+  return bySquashedName.get(squash(written));
+}
 
 /** A likely intended canonical name for an unknown column (`extension_attribute_1`, `objectId`), if any. */
 export function suggestColumn(written: string): string | undefined {

@@ -32,6 +32,8 @@ class LineTaggingParser extends Parser {
 export interface CsvOptions {
   delimiter?: string;
   allowMdmProperties?: boolean;
+  /** Skip columns that are not updatable instead of refusing the manifest (see `HeaderOptions`). */
+  ignoreReadOnlyColumns?: boolean;
   /** Delimiter when none can be detected (a one-column header): `,`, or tab for `.tsv`. */
   fallbackDelimiter?: string;
 }
@@ -47,7 +49,7 @@ export interface CsvHead {
 
 /** The text before the first data row. */
 export interface Prefix {
-  /** Text to parse: everything read so far, with a `sep=` line blanked (its line break kept). */
+  /** Text to parse: everything read so far, with a `sep=` or `#TYPE` line blanked (its line break kept). */
   text: string;
   sep?: string;
   /** The first non-blank line after the `sep=` line (without line break), or undefined for an empty file. */
@@ -55,12 +57,25 @@ export interface Prefix {
   headerLineNumber: number;
 }
 
-/** Reads pieces until the header line is complete (or the text ends). */
+/**
+ * Whether a line is the `#TYPE System.Management.Automation.PSCustomObject` line that Windows
+ * PowerShell 5.1's `Export-Csv` writes first (unless `-NoTypeInformation`); `Import-Csv` skips it,
+ * and so does the reader.
+ */
+export function isPowerShellTypeLine(line: string): boolean {
+  return /^"?#TYPE\s+\S/i.test(line.trim());
+}
+
+/**
+ * Reads pieces until the header line is complete (or the text ends). Before the header, blank
+ * lines, one PowerShell `#TYPE …` line and one Excel `sep=X` line (in that order) are skipped.
+ */
 export async function readPrefix(file: string, pieces: AsyncIterator<string>): Promise<Prefix> {
   let text = '';
   let pos = 0; // start of the line being examined
   let lineNumber = 1;
   let sep: string | undefined;
+  let typeLineSeen = false;
   let ended = false;
   for (;;) {
     const nl = text.indexOf('\n', pos);
@@ -83,11 +98,14 @@ export async function readPrefix(file: string, pieces: AsyncIterator<string>): P
       lineNumber++;
       continue;
     }
-    const sepHere = sep === undefined && pos === 0 ? parseSepLine(line) : undefined;
-    if (sepHere !== undefined) {
-      sep = sepHere;
-      text = text.slice(end); // blank the sep line, keep its line break so line numbers stay right
-      pos = 1;
+    const sepHere = sep === undefined ? parseSepLine(line) : undefined;
+    const typeLine = !typeLineSeen && sep === undefined && isPowerShellTypeLine(line);
+    if (sepHere !== undefined || typeLine) {
+      if (sepHere !== undefined) sep = sepHere;
+      else typeLineSeen = true;
+      // blank the line, keep its line break so that line numbers stay right
+      text = text.slice(0, pos) + text.slice(end);
+      pos += 1;
       lineNumber++;
       continue;
     }
@@ -176,6 +194,7 @@ export async function* readCsvRows(
     feeding.catch(() => {}); // the same error reaches the loop below through the destroyed parser
 
     let header: ResolvedHeader | undefined;
+    let headerLine = 0;
     let width = 0;
     let row = 0;
     try {
@@ -185,6 +204,7 @@ export async function* readCsvRows(
         if (header === undefined) {
           if (cells.every((c) => c.trim() === '')) continue; // whitespace-only lines before the header
           header = resolveHeader(file, cells, startLine, options);
+          headerLine = startLine;
           width = header.columns.length;
           onHead({ delimiter, delimiterSource, header, headerLine: startLine });
           continue;
@@ -192,7 +212,10 @@ export async function* readCsvRows(
         if (cells.every((c) => c.trim() === '')) continue;
         let error: string | undefined;
         if (cells.length > width) {
-          if (cells.slice(width).every((c) => c.trim() === '')) cells.length = width;
+          const extra = cells.slice(width).findIndex((c) => c.trim() !== '');
+          if (extra < 0) cells.length = width;
+          else if (extra < header.trailingEmptyCount)
+            error = `column ${width + extra + 1} has no name in the header (line ${headerLine}) but holds ${JSON.stringify(cells[width + extra]!.trim())} on line ${startLine}: name the column or empty it`;
           else
             error = `line ${startLine} has ${cells.length} fields but the header has ${width} columns (a ${JSON.stringify(delimiter)} inside a value that is not quoted?)`;
         } else if (cells.length < width) {

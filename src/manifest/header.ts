@@ -3,7 +3,7 @@
  * device properties, and finding the key column.
  */
 import { RESULT_COLUMNS, type KeyType } from '../types.js';
-import { KEY_COLUMNS, MDM_COLUMNS, canonicalColumn, describeAllowedColumns, suggestColumn } from './columns.js';
+import { KEY_COLUMNS, MDM_COLUMNS, canonicalColumn, describeAllowedColumns, spelledAlike, suggestColumn } from './columns.js';
 import { ManifestError, quote } from './errors.js';
 
 /** One named column of a CSV header. */
@@ -12,7 +12,11 @@ export interface HeaderColumn {
   written: string;
   /** Canonical Graph name; for an ignored results-file column, the name as written. */
   canonical: string;
-  /** A results file's own column (`row`, `outcome`, …) when a results file is read back as a manifest. */
+  /**
+   * Not read: a results file's own column (`row`, `outcome`, …) when a results file is read back as
+   * a manifest, a rollback manifest's row column, or (with `ignoreReadOnlyColumns`) a column that is
+   * not an updatable device property.
+   */
   ignored?: boolean;
 }
 
@@ -32,9 +36,16 @@ export function isResultsFileHeader(cells: readonly string[]): boolean {
 /** A checked CSV header. */
 export interface ResolvedHeader {
   columns: HeaderColumn[];
+  /** The key column: `id` when the header has both `id` and `deviceId` (see `keyTypes`). */
   keyType: KeyType;
-  /** Whether a trailing empty header cell (from a trailing delimiter) was dropped. */
+  /** The key columns the header has: one, or both (`id` first); per row, the filled one is used. */
+  keyTypes: KeyType[];
+  /** Whether trailing empty header cells (from trailing delimiters, or Excel's padding) were dropped. */
   trailingEmptyDropped: boolean;
+  /** How many trailing empty header cells were dropped (a row with a value under one is invalid). */
+  trailingEmptyCount: number;
+  /** Columns skipped because they are not updatable (`ignoreReadOnlyColumns`), as written. */
+  ignoredColumns: string[];
   /** The file is a results file read back as a manifest: its own columns are ignored, and the
    * apostrophe it put before formula-like cells is removed again. */
   fromResultsFile: boolean;
@@ -60,11 +71,38 @@ export function checkColumnName(written: string, allowMdmProperties: boolean): C
     return {
       problem:
         `column ${quote(written)} can only be set by Intune or an approved MDM app (Windows devices); ` +
-        'to send it anyway, allow MDM properties (allowMdmProperties / --allow-mdm-properties)',
+        'to send it anyway, allow MDM properties (--allow-mdm-properties, or allowMdmProperties in a job file)',
       unknown: false,
     };
   }
   return { canonical };
+}
+
+/** Options of {@link resolveHeader}. */
+export interface HeaderOptions {
+  /** Admit `isCompliant`/`isManaged`. */
+  allowMdmProperties?: boolean;
+  /**
+   * Skip (instead of refusing) columns that are not updatable device properties: the read-only
+   * columns of the Entra portal's "Download devices" CSV and of `Get-MgDevice | Export-Csv`
+   * (`approximateLastSignInDateTime`, `trustType`, …), and MDM-only columns when not allowed. A
+   * column whose name is only a different spelling of an updatable property
+   * (`extension_attribute_1`) is still refused: it was meant to be sent.
+   */
+  ignoreReadOnlyColumns?: boolean;
+}
+
+/**
+ * Whether a column the manifest may not use can be skipped under `ignoreReadOnlyColumns`: an
+ * unknown or MDM-only column, not a different spelling of an updatable property.
+ */
+export function isIgnorable(check: ColumnCheck, written: string): boolean {
+  return 'problem' in check && !isMisspeltColumn(written);
+}
+
+/** A name that is an updatable property written with other separators or case (`extension_attribute_1`). */
+function isMisspeltColumn(written: string): boolean {
+  return canonicalColumn(written) === undefined && spelledAlike(written) !== undefined;
 }
 
 /** The problem text for a list of column problems, with the allowed columns appended if any is unknown. */
@@ -73,22 +111,27 @@ export function columnProblemsMessage(problems: string[], anyUnknown: boolean, a
 }
 
 /**
- * Checks a CSV header: names trimmed and matched case-insensitively to canonical names; a trailing
- * empty name (trailing delimiter) is dropped; unknown, duplicate, empty or MDM-only (unless allowed)
- * names and a missing or double key column are errors, all reported together.
+ * Checks a CSV header: names trimmed and matched case-insensitively to canonical names (`objectId`
+ * is `id`); trailing empty names (trailing delimiters, Excel's padding) are dropped; unknown,
+ * duplicate, empty or MDM-only (unless allowed) names and a missing key column are errors, all
+ * reported together — unless `ignoreReadOnlyColumns`, which skips unknown and MDM-only columns
+ * (see {@link HeaderOptions}). Both `id` and `deviceId` may be present: per row, the filled one is
+ * the key (`id` when both are).
  * @param names header cells as parsed.
  * @param line 1-based file line of the header.
  * @throws ManifestError naming the columns concerned (and the allowed columns for unknown ones).
  */
-export function resolveHeader(file: string, names: string[], line: number, options: { allowMdmProperties?: boolean } = {}): ResolvedHeader {
+export function resolveHeader(file: string, names: string[], line: number, options: HeaderOptions = {}): ResolvedHeader {
   let cells = names.map((n) => n.trim());
-  const trailingEmptyDropped = cells.length > 1 && cells[cells.length - 1] === '';
-  if (trailingEmptyDropped) cells = cells.slice(0, -1);
+  let trailingEmptyCount = 0;
+  while (cells.length - trailingEmptyCount > 1 && cells[cells.length - 1 - trailingEmptyCount] === '') trailingEmptyCount++;
+  if (trailingEmptyCount > 0) cells = cells.slice(0, cells.length - trailingEmptyCount);
 
   const problems: string[] = [];
   let anyUnknown = false;
   let firstColumn: string | undefined;
   const columns: HeaderColumn[] = [];
+  const ignoredColumns: string[] = [];
   const seen = new Map<string, string>();
   const fromResultsFile = isResultsFileHeader(cells);
   const resultColumns = new Set<string>(RESULT_COLUMNS.map((c) => c.toLowerCase()));
@@ -106,6 +149,11 @@ export function resolveHeader(file: string, names: string[], line: number, optio
     }
     const check = checkColumnName(written, options.allowMdmProperties ?? false);
     if ('problem' in check) {
+      if (options.ignoreReadOnlyColumns && isIgnorable(check, written)) {
+        columns.push({ written, canonical: written, ignored: true });
+        ignoredColumns.push(written);
+        return;
+      }
       problems.push(check.problem);
       anyUnknown ||= check.unknown;
       firstColumn ??= written;
@@ -126,14 +174,23 @@ export function resolveHeader(file: string, names: string[], line: number, optio
     problems.unshift('the header line is empty');
   } else if (keys.length === 0) {
     problems.push(`no key column: need "id" (the device object id) or "deviceId"; found columns: ${cells.filter((c) => c).join(', ')}`);
-  } else if (keys.length === 2) {
-    problems.push('both "id" and "deviceId" columns: use exactly one key column');
   }
   if (problems.length > 0) {
-    throw new ManifestError(file, columnProblemsMessage(problems, anyUnknown, options.allowMdmProperties), {
+    const hint =
+      anyUnknown && !options.ignoreReadOnlyColumns ? '; to skip columns that are not updatable, use --ignore-read-only-columns' : '';
+    throw new ManifestError(file, columnProblemsMessage(problems, anyUnknown, options.allowMdmProperties) + hint, {
       line,
       ...(firstColumn !== undefined ? { column: firstColumn } : {}),
     });
   }
-  return { columns, keyType: keys[0]!, trailingEmptyDropped, fromResultsFile, fromRollbackFile };
+  return {
+    columns,
+    keyType: keys[0]!,
+    keyTypes: keys,
+    trailingEmptyDropped: trailingEmptyCount > 0,
+    trailingEmptyCount,
+    ignoredColumns,
+    fromResultsFile,
+    fromRollbackFile,
+  };
 }

@@ -45,6 +45,7 @@ export async function inspectManifest(path: string, options: ManifestOptions = {
     ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
     ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
     ...(options.allowMdmProperties !== undefined ? { allowMdmProperties: options.allowMdmProperties } : {}),
+    ...(options.ignoreReadOnlyColumns !== undefined ? { ignoreReadOnlyColumns: options.ignoreReadOnlyColumns } : {}),
     ...(options.clearToken !== undefined ? { clearToken: options.clearToken } : {}),
     onBytes: (chunk) => {
       hash.update(chunk);
@@ -57,17 +58,19 @@ export async function inspectManifest(path: string, options: ManifestOptions = {
 
   let rowCount = 0;
   const jsonColumns = new Set<string>();
+  const ignored = new Set<string>();
   const keyTypes = new Set<KeyType>();
   for await (const row of pass.rows) {
     rowCount++;
     if (format !== 'csv') {
       for (const name of Object.keys(row.columns)) jsonColumns.add(name);
+      for (const name of row.ignored ?? []) ignored.add(name);
       for (const key of KEY_COLUMNS) if (hasKey(row.fields, key)) keyTypes.add(key);
     }
   }
 
-  if (format === 'csv') return csvInfo(path, pass, head!, rowCount, hash.digest('hex'), bytes);
-  const keys = [...keyTypes];
+  if (format === 'csv') return csvInfo(path, pass, head!, rowCount, hash.digest('hex'), bytes, options);
+  const keys = KEY_COLUMNS.filter((k) => keyTypes.has(k));
   return {
     path,
     format,
@@ -76,6 +79,8 @@ export async function inspectManifest(path: string, options: ManifestOptions = {
     columns: [...jsonColumns],
     keyType: keys[0] ?? 'id',
     keyTypes: keys,
+    ignoredColumns: [...ignored],
+    ...(options.ignoreReadOnlyColumns ? { ignoreReadOnlyColumns: true } : {}),
     rowCount,
     sha256: hash.digest('hex'),
     bytes,
@@ -103,6 +108,7 @@ async function inspectCsvByCounting(path: string, options: ManifestOptions): Pro
     {
       ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
       ...(options.allowMdmProperties !== undefined ? { allowMdmProperties: options.allowMdmProperties } : {}),
+      ...(options.ignoreReadOnlyColumns !== undefined ? { ignoreReadOnlyColumns: options.ignoreReadOnlyColumns } : {}),
       fallbackDelimiter: extname(path).toLowerCase() === '.tsv' ? '\t' : ',',
     },
     (h) => {
@@ -110,7 +116,7 @@ async function inspectCsvByCounting(path: string, options: ManifestOptions): Pro
     },
   );
   if (rowCount === undefined || !head) return undefined;
-  return csvInfo(path, text, head, rowCount, hash.digest('hex'), bytes);
+  return csvInfo(path, text, head, rowCount, hash.digest('hex'), bytes, options);
 }
 
 /** A CSV manifest's description, from either way of making the first pass. */
@@ -121,6 +127,7 @@ function csvInfo(
   rowCount: number,
   sha256: string,
   bytes: number,
+  options: ManifestOptions,
 ): ManifestInfo {
   return {
     path,
@@ -131,7 +138,9 @@ function csvInfo(
     delimiterSource: head.delimiterSource,
     columns: head.header.columns.filter((c) => !c.ignored).map((c) => c.written),
     keyType: head.header.keyType,
-    keyTypes: [head.header.keyType],
+    keyTypes: head.header.keyTypes,
+    ignoredColumns: head.header.ignoredColumns,
+    ...(options.ignoreReadOnlyColumns ? { ignoreReadOnlyColumns: true } : {}),
     rowCount,
     sha256,
     bytes,

@@ -5,11 +5,13 @@
 import type { ManifestRow } from '../types.js';
 import { NESTED_EXTENSION_KEY, isExtensionAttribute } from './columns.js';
 import { ManifestError, quote } from './errors.js';
-import { checkColumnName, columnProblemsMessage } from './header.js';
+import { checkColumnName, columnProblemsMessage, isIgnorable } from './header.js';
 
 /** Options of {@link objectToRow}. */
 export interface JsonRowOptions {
   allowMdmProperties?: boolean;
+  /** Skip keys that are not updatable device properties (listed in the row's `ignored`). */
+  ignoreReadOnlyColumns?: boolean;
   /** Text written into `columns` for `null`. */
   clearToken: string;
 }
@@ -84,9 +86,14 @@ export function objectToRow(
   const columns: Record<string, string> = {};
   const writtenFor = new Map<string, string>();
   const errors: string[] = [];
+  const ignored: string[] = [];
 
   const add = (written: string, value: unknown, shownAs: string): void => {
     const check = checkColumnName(written, options.allowMdmProperties ?? false);
+    if ('problem' in check && options.ignoreReadOnlyColumns && isIgnorable(check, written)) {
+      ignored.push(shownAs);
+      return;
+    }
     if ('problem' in check) {
       throw new ManifestError(
         file,
@@ -130,5 +137,12 @@ export function objectToRow(
     }
     add(key, value, key.trim());
   }
-  return { row, line, fields, columns, ...(errors.length ? { error: errors.join('; ') } : {}) };
+  return {
+    row,
+    line,
+    fields,
+    columns,
+    ...(errors.length ? { error: errors.join('; ') } : {}),
+    ...(ignored.length ? { ignored } : {}),
+  };
 }

@@ -28,6 +28,7 @@ export async function* readManifest(
     ...(info.delimiter !== undefined ? { delimiter: info.delimiter } : {}),
     ...(options.allowMdmProperties !== undefined ? { allowMdmProperties: options.allowMdmProperties } : {}),
     ...(options.clearToken !== undefined ? { clearToken: options.clearToken } : {}),
+    ...(info.ignoreReadOnlyColumns ? { ignoreReadOnlyColumns: true } : {}),
     onCsvHead: (head) => {
       const now = head.header.columns.filter((c) => !c.ignored).map((c) => c.written);
       if (now.join('\u0000') !== info.columns.join('\u0000')) {

@@ -19,6 +19,7 @@ export interface PassOptions {
   encoding?: string;
   delimiter?: string;
   allowMdmProperties?: boolean;
+  ignoreReadOnlyColumns?: boolean;
   clearToken?: string;
   onBytes?: (chunk: Buffer) => void;
   onCsvHead?: (head: CsvHead) => void;
@@ -102,6 +103,7 @@ export async function openPass(file: string, options: PassOptions): Promise<Pass
       {
         ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
         ...(options.allowMdmProperties !== undefined ? { allowMdmProperties: options.allowMdmProperties } : {}),
+        ...(options.ignoreReadOnlyColumns !== undefined ? { ignoreReadOnlyColumns: options.ignoreReadOnlyColumns } : {}),
         fallbackDelimiter: extname(file).toLowerCase() === '.tsv' ? '\t' : ',',
       },
       options.onCsvHead,

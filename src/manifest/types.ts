@@ -25,6 +25,13 @@ export interface ManifestOptions {
   allowMdmProperties?: boolean;
   /** Text written into `ManifestRow.columns` for a JSON `null` (default `#clear`). */
   clearToken?: string;
+  /**
+   * Skip columns (JSON keys) that are not updatable device properties instead of refusing the
+   * manifest: the read-only columns of portal and PowerShell exports, and `isCompliant`/`isManaged`
+   * unless `allowMdmProperties`. Names that only spell an updatable property differently
+   * (`extension_attribute_1`) are still refused. The skipped names are in `ManifestInfo.ignoredColumns`.
+   */
+  ignoreReadOnlyColumns?: boolean;
 }
 
 /** What {@link inspectManifest} learned about a manifest file; the input of {@link readManifest}. */
@@ -49,8 +56,12 @@ export interface ManifestInfo {
    * one (`id` if none); rows may use either key there: see `keyTypes`.
    */
   keyType: KeyType;
-  /** Every key column seen: exactly one for CSV; one or both for JSON/JSON Lines (key type is per row). */
+  /** Every key column seen: one or both (`id` first for CSV); per row, the filled key is used (`id` when both are). */
   keyTypes: KeyType[];
+  /** Columns (JSON keys) skipped under `ignoreReadOnlyColumns`, as written, in order of first appearance. */
+  ignoredColumns: string[];
+  /** Whether the manifest was inspected with `ignoreReadOnlyColumns` (its second pass reads it the same way). */
+  ignoreReadOnlyColumns?: boolean;
   /** Number of data rows (header, blank lines and all-empty CSV rows excluded; malformed JSON Lines included). */
   rowCount: number;
   /** Lower-case hex SHA-256 of the file's bytes. */

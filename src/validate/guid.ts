@@ -1,7 +1,8 @@
 /**
  * GUIDs as device keys: recognising them, their canonical (lower-case) form, and cleaning the
  * copy-paste debris users put around them (whitespace, non-breaking and zero-width spaces, quotes,
- * braces). Pure functions.
+ * braces), and the values that are never a device's key (the all-zero GUID, numbers Excel made of a
+ * GUID). Pure functions.
  */
 
 import { isGuid } from '../graph/guid.js';
@@ -22,13 +23,36 @@ export function canonicalGuid(s: string): string | undefined {
   return isGuid(s) ? s.toLowerCase() : undefined;
 }
 
+/** The all-zero GUID: Intune's placeholder `azureADDeviceId` for a device not registered in Entra ID. */
+export const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * A number as Excel shows one it converted: digits, a decimal (`1.5`, `1,5`) or scientific
+ * notation (`1.23457E+18`, `6E+12`), possibly with thousands separators.
+ */
+const EXCEL_NUMBER = /^[-+]?(\d{1,3}([ ,.\u00a0\u202f]\d{3})+|\d+)([.,]\d+)?(E[-+]?\d+)?$/i;
+
+/**
+ * A hint for a key Excel has mangled, or `''`: Excel turns a GUID-like cell that reads as a number
+ * (all digits, or digits and one `E`) into a number, shown rounded or in scientific notation, and
+ * writes it back that way; the original cannot be recovered from the CSV.
+ */
+export function excelHint(s: string): string {
+  if (!EXCEL_NUMBER.test(s)) return '';
+  return (
+    ': it looks like a number Excel converted the GUID into; the original is lost — take the ids from the source again and ' +
+    'import the CSV into Excel with the column typed as Text (Data > From Text/CSV), or edit the file in a text editor'
+  );
+}
+
 /** Result of {@link normaliseKey}: a canonical key with what was cleaned, or why it is not a key. */
 export type KeyNormalisation = { key: string; notes: string[] } | { error: string };
 
 /**
  * Cleans a raw key value and checks it is a GUID. Removes invisible characters anywhere; then,
  * repeatedly, surrounding whitespace (including non-breaking spaces), surrounding `"…"`/`'…'`
- * quotes and `{…}` braces; then lower-cases.
+ * quotes and `{…}` braces; then lower-cases. The all-zero GUID is refused; a number (as Excel
+ * writes one it converted a GUID into) is refused with a hint.
  * @param raw the cell text.
  * @param column the key column's name, used in notes (`removed braces around id`).
  * @returns `{key, notes}` (notes say what was changed, empty if nothing) or `{error}` (a phrase to
@@ -65,7 +89,9 @@ export function normaliseKey(raw: string, column = 'id'): KeyNormalisation {
   }
   if (s === '') return { error: 'is empty' };
   const key = canonicalGuid(s);
-  if (key === undefined) return { error: 'is not a GUID (expected 8-4-4-4-12 hexadecimal digits)' };
+  if (key === undefined) return { error: `is not a GUID (expected 8-4-4-4-12 hexadecimal digits)${excelHint(s)}` };
+  if (key === ZERO_GUID)
+    return { error: `is the all-zero GUID, a placeholder (Intune shows it for a device with no Entra ID record): no device has it` };
   if (key !== s) notes.push(`lower-cased ${column}`);
   return { key, notes };
 }

@@ -14,7 +14,7 @@ import {
 } from '../manifest/columns.js';
 import { parseBoolean } from './boolean.js';
 import { GuidRowTable } from './duplicates.js';
-import { normaliseKey } from './guid.js';
+import { excelHint, normaliseKey } from './guid.js';
 import { MAX_LENGTH } from './limits.js';
 
 /** Options of {@link createValidator}. */
@@ -37,6 +37,12 @@ export interface ValidatorOptions {
    * them at once instead of doubling as it fills (a doubling briefly holds the old and the new table).
    */
   expectedRows?: number;
+  /**
+   * Rows with both `id` and `deviceId` filled: the job checks, once the device is read by `id`, that
+   * its `deviceId` matches (`DeviceUpdate.expectDeviceId`). A caller that does not read devices
+   * first cannot check it: without this option such rows are invalid ("fill only one key").
+   */
+  checksDeviceId?: boolean;
 }
 
 /** What a validator returns for a row. */
@@ -62,44 +68,61 @@ interface KeyFound {
   valid: boolean;
   notes: string[];
   problem?: string;
+  /** Both keys filled: the `deviceId` the device read by `id` must have. */
+  expectDeviceId?: string;
 }
 
 const present = (v: unknown): boolean => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
 
-function findKey(fields: Record<string, unknown>): KeyFound {
-  const named = KEY_COLUMNS.filter((k) => present(fields[k]));
-  if (named.length === 2) {
+function checkKey(keyType: KeyType, raw: unknown): Omit<KeyFound, 'keyType'> {
+  if (typeof raw !== 'string') {
+    const hint = typeof raw === 'number' ? excelHint(String(raw)) : '';
     return {
-      keyType: '',
-      key: '',
+      key: JSON.stringify(raw) ?? String(raw),
       valid: false,
       notes: [],
-      problem: `both id ${show(fields.id)} and deviceId ${show(fields.deviceId)} are given; use exactly one key`,
+      problem: `${keyType} ${show(raw)} is not a GUID (it is ${describeType(raw)})${hint}`,
     };
   }
+  const normal = normaliseKey(raw, keyType);
+  if ('error' in normal) return { key: raw.trim(), valid: false, notes: [], problem: `${keyType} ${show(raw)} ${normal.error}` };
+  return { key: normal.key, valid: true, notes: normal.notes };
+}
+
+/**
+ * The row's key. Exactly one of `id`/`deviceId` must be filled, except that both may be: then `id`
+ * is the key and `deviceId` is checked against the device once it is read (`expectDeviceId`), as
+ * portal and PowerShell exports carry both.
+ */
+function findKey(fields: Record<string, unknown>): KeyFound {
+  const named = KEY_COLUMNS.filter((k) => present(fields[k]));
   if (named.length === 0) {
     const column = KEY_COLUMNS.find((k) => k in fields);
     if (column !== undefined) {
-      return { keyType: column, key: '', valid: false, notes: [], problem: `${column} is empty` };
+      const other = KEY_COLUMNS.find((k) => k !== column && k in fields);
+      return {
+        keyType: column,
+        key: '',
+        valid: false,
+        notes: [],
+        problem: other ? `both ${column} and ${other} are empty` : `${column} is empty`,
+      };
     }
     return { keyType: '', key: '', valid: false, notes: [], problem: 'no key: give "id" (the device object id) or "deviceId"' };
   }
   const keyType = named[0]!;
-  const raw = fields[keyType];
-  if (typeof raw !== 'string') {
-    return {
-      keyType,
-      key: JSON.stringify(raw) ?? String(raw),
-      valid: false,
-      notes: [],
-      problem: `${keyType} ${show(raw)} is not a GUID (it is ${describeType(raw)})`,
-    };
+  const found: KeyFound = { keyType, ...checkKey(keyType, fields[keyType]) };
+  if (named.length === 2) {
+    const also = checkKey('deviceId', fields.deviceId);
+    if (!also.valid) {
+      found.valid = false;
+      found.problem = found.problem ? `${found.problem}; ${also.problem}` : also.problem;
+    } else if (found.valid) {
+      found.expectDeviceId = also.key;
+      found.notes.push(...also.notes);
+    }
   }
-  const normal = normaliseKey(raw, keyType);
-  if ('error' in normal) {
-    return { keyType, key: raw.trim(), valid: false, notes: [], problem: `${keyType} ${show(raw)} ${normal.error}` };
-  }
-  return { keyType, key: normal.key, valid: true, notes: normal.notes };
+  return found;
 }
 
 /**
@@ -110,8 +133,10 @@ function findKey(fields: Record<string, unknown>): KeyFound {
  *
  * Rules per row:
  * - a row carrying a reader `error` is invalid with that error;
- * - key: exactly one of `id`/`deviceId` per row (this decides the row's `keyType`), cleaned by
- *   `normaliseKey` (notes record the cleaning), must be a GUID;
+ * - key: one of `id`/`deviceId` per row (this decides the row's `keyType`), cleaned by
+ *   `normaliseKey` (notes record the cleaning), must be a GUID (not the all-zero GUID, not a number
+ *   Excel made of one); with both filled, `id` is the key and `deviceId` (also checked) becomes the
+ *   update's `expectDeviceId`;
  * - booleans (`accountEnabled`, `isCompliant`, `isManaged`): true/false/yes/no/1/0 → JSON booleans;
  *   `isCompliant`/`isManaged` only with `allowMdmProperties`;
  * - strings: surrounding whitespace trimmed (noted); inner text sent as written; length limits
@@ -139,6 +164,12 @@ export function createValidator(options: ValidatorOptions = {}): (row: ManifestR
     if (manifestRow.error !== undefined) return invalid([manifestRow.error]);
 
     const problems: string[] = key.problem !== undefined ? [key.problem] : [];
+    if (key.expectDeviceId !== undefined && !options.checksDeviceId) {
+      problems.push(
+        `both id ${show(fields.id)} and deviceId ${show(fields.deviceId)} are filled, and without reading the device first (--read-first) ` +
+          'graph-bulk cannot check that they name the same device: empty one of them',
+      );
+    }
     const notes = [...key.notes];
     const body: DevicePatchBody = {};
     const extensionAttributes: Record<string, string | null> = {};
@@ -156,7 +187,7 @@ export function createValidator(options: ValidatorOptions = {}): (row: ManifestR
 
       if (MDM_COLUMNS.includes(name) && !options.allowMdmProperties) {
         if (isText && value.trim() === '') continue;
-        problems.push(`${name} ${show(value)}: only Intune or an approved MDM app may set ${name}; allow MDM properties to send it`);
+        problems.push(`${name} ${show(value)}: only Intune or an approved MDM app may set ${name}; to send it, use --allow-mdm-properties`);
         continue;
       }
       if (BOOLEAN_COLUMNS.includes(name)) {
@@ -212,6 +243,14 @@ export function createValidator(options: ValidatorOptions = {}): (row: ManifestR
       const first = table.firstRowOrAdd(key.key, row);
       if (first !== undefined) return invalid([`duplicate of row ${first} (same ${key.keyType} ${key.key})`]);
     }
-    return { row, key: key.key, keyType: key.keyType as KeyType, body, notes, columns };
+    return {
+      row,
+      key: key.key,
+      keyType: key.keyType as KeyType,
+      body,
+      notes,
+      columns,
+      ...(key.expectDeviceId !== undefined ? { expectDeviceId: key.expectDeviceId } : {}),
+    };
   };
 }

@@ -1,6 +1,7 @@
 /** `graph-bulk emulator` flags and serving. */
 import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
+import { resolveGraphRoot } from '../../src/graph/clouds.js';
 import { emulatorCommand, emulatorOptionsFromArgs, parseLatency, serveEmulator, type EmulatorArgs } from '../../src/emulator/command.js';
 
 const parse = async (argv: string[]): Promise<EmulatorArgs> => {
@@ -80,6 +81,10 @@ describe('emulator command', () => {
     expect(output).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toContain('Bearer token   : cli-token');
     expect(stats.requests.total).toBe(1);
+    // The banner's --graph-url line is a root that graph-bulk run --graph-url accepts as it is.
+    const root = /--graph-url\s+: (\S+)/.exec(output)?.[1];
+    expect(root).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(resolveGraphRoot({ graphUrl: root! })).toBe(root);
   });
 
   it('--https --entra: prints the CA path for NODE_EXTRA_CA_CERTS and the sign-in variables; --roles and --revoke-tokens-after-ms reach the options', async () => {

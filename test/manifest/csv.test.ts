@@ -175,14 +175,16 @@ describe('header rules', () => {
     expect(err.column).toBe('DisplayName');
   });
 
-  it('both key columns are an error', async () => {
-    const err = await manifestError(inspectManifest(tmp.write('both-keys.csv', `id,deviceId,displayName\n${G1},${G2},A\n`)));
-    expect(err.message).toContain('use exactly one key column');
+  it('both key columns are allowed (exports carry both): id first in keyTypes', async () => {
+    const info = await inspectManifest(tmp.write('both-keys.csv', `id,deviceId,displayName\n${G1},${G2},A\n`));
+    expect(info.keyType).toBe('id');
+    expect(info.keyTypes).toEqual(['id', 'deviceId']);
+    expect(info.columns).toEqual(['id', 'deviceId', 'displayName']);
   });
 
   it('an unknown column gets a suggestion and the allowed list', async () => {
-    const err = await manifestError(inspectManifest(tmp.write('suggest.csv', `objectId,extension_attribute_1\n${G1},A\n`)));
-    expect(err.message).toContain('unknown column "objectId": not an updatable device property (did you mean id?)');
+    const err = await manifestError(inspectManifest(tmp.write('suggest.csv', `objectId,extension_attribute_1,devicename\n${G1},A,B\n`)));
+    expect(err.message).toContain('unknown column "devicename": not an updatable device property (did you mean displayName?)');
     expect(err.message).toContain('"extension_attribute_1": not an updatable device property (did you mean extensionAttribute1?)');
     expect(err.message).toContain('allowed columns:');
   });

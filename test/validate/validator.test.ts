@@ -47,10 +47,15 @@ describe('keys', () => {
     expect(r.columns).toEqual({ id: 'not-a-guid', displayName: 'A' });
   });
 
-  it('takes the key type per row; both keys or none are invalid', () => {
-    const v = createValidator({});
+  it('takes the key type per row; with both keys, id is the key and deviceId is kept to check; none is invalid', () => {
+    const v = createValidator({ checksDeviceId: true });
     expect(valid(v(row({ deviceId: G1, displayName: 'A' }))).keyType).toBe('deviceId');
-    expect(invalid(v(row({ id: G1, deviceId: G2, displayName: 'A' }))).message).toContain('use exactly one key');
+    const both = valid(v(row({ id: G1, deviceId: ` ${G2.toUpperCase()} `, displayName: 'A' })));
+    expect([both.keyType, both.key, both.expectDeviceId]).toEqual(['id', G1, G2]);
+    const cannotCheck = createValidator({});
+    expect(invalid(cannotCheck(row({ id: G1, deviceId: G2, displayName: 'A' }))).message).toContain('empty one of them');
+    expect(invalid(v(row({ id: G2, deviceId: 'nope', displayName: 'A' }))).message).toContain('deviceId "nope" is not a GUID');
+    expect(invalid(v(row({ id: '', deviceId: '', displayName: 'A' }))).message).toContain('both id and deviceId are empty');
     expect(invalid(v(row({ displayName: 'A' }))).message).toContain('no key');
     expect(invalid(v(row({ id: '  ', displayName: 'A' }))).message).toContain('id is empty');
     expect(invalid(v(row({ id: 42, displayName: 'A' }))).message).toContain('id "42" is not a GUID (it is a number)');
