@@ -10,29 +10,58 @@ import type { Prng } from './prng.js';
 /** Response latency: fixed ms, or uniform in [min, max] ms. */
 export type Latency = number | { min: number; max: number };
 
-/** Fault settings. Rates are probabilities 0..1 per request. */
-export interface FaultOptions {
-  /** Added before every Graph request is handled (ms). Default 0. */
-  latencyMs?: Latency;
+/**
+ * Parses a latency setting: `50` (fixed) or `20-80` (uniform range), in ms.
+ * @throws Error on anything else.
+ */
+export function parseLatency(text: string): Latency {
+  const range = /^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
+  if (range) return { min: Number(range[1]), max: Number(range[2]) };
+  if (/^\s*\d+(?:\.\d+)?\s*$/.test(text)) return Number(text);
+  throw new Error(`--latency-ms: expected <ms> or <min>-<max>, got "${text}"`);
+}
+
+/**
+ * THE FAULT OPTIONS, DECLARED ONCE: each is a field of {@link FaultOptions} (its type from `type`, or
+ * from `parse`'s result), a flag of `graph-bulk emulator` (`rate503` → `--rate-503`; `rate: true`
+ * checks 0..1) and a line of the emulator's flag table in src/emulator/README.md (`npm run
+ * docs:options`). To add a fault, add an entry here and draw for it in `planOuterFaults` /
+ * `planInnerFault`; `configure()` and the command pick it up.
+ */
+export const FAULT_FLAGS = {
+  /** Added before every Graph request is handled (ms): fixed, or uniform in a range. Default 0. */
+  latencyMs: { type: 'string', describe: 'Added latency per request, ms: <ms> or <min>-<max>', parse: parseLatency },
   /** 503: half with `Retry-After`, half without; a third with an HTML body (text/html), a third
    * JSON with an HTML page inside `message`. Never applies the write. */
-  rate503?: number;
+  rate503: { type: 'number', rate: true, describe: 'Fraction of requests answered 503 (some HTML, some without Retry-After)' },
   /** 504: the work may have been done (50%, decided per request), as Graph's gateway timeouts. */
-  rate504?: number;
+  rate504: { type: 'number', rate: true, describe: 'Fraction of requests answered 504 (work done or not, 50/50)' },
   /** Destroy the socket without answering. Never applies the write. */
-  rateDrop?: number;
+  rateDrop: { type: 'number', rate: true, describe: 'Fraction of requests whose socket is destroyed unanswered' },
   /** Hold the request `slowMs` before handling it; handled (and applied) only if the client is
    * still connected then. */
-  rateSlow?: number;
+  rateSlow: { type: 'number', rate: true, describe: 'Fraction of requests held --slow-ms before handling' },
   /** Delay of a slow request (ms). Default 5,000. */
-  slowMs?: number;
+  slowMs: { type: 'number', describe: 'Delay of a slow request, ms (default 5000)' },
   /** Inner batch response 500 (`InternalServerError` or `UnknownError`). Never applies the write. */
-  rateInner500?: number;
+  rateInner500: { type: 'number', rate: true, describe: 'Fraction of inner batch requests answered 500' },
   /** A PATCH that clears (`null`) an extension attribute answers 204 without clearing it. */
-  dropClear?: boolean;
-  /** Answer every (authenticated) Graph request with this error. `undefined` = off. */
+  dropClear: { type: 'boolean', describe: 'Acknowledge extension attribute clears (null) without applying them' },
+} as const satisfies Record<
+  string,
+  { type: 'string' | 'number' | 'boolean'; describe: string; rate?: boolean; parse?: (text: string) => unknown }
+>;
+
+type FaultValue<D> = D extends { parse: (text: string) => infer R } ? R : D extends { type: 'number' } ? number : boolean;
+
+/** Fault settings (from {@link FAULT_FLAGS}; see each entry there). Rates are probabilities 0..1 per request. */
+export type FaultOptions = { [K in keyof typeof FAULT_FLAGS]?: FaultValue<(typeof FAULT_FLAGS)[K]> } & {
+  /** Answer every (authenticated) Graph request with this error. `undefined` = off. (Not a flag.) */
   forceError?: { status: number; code: string; message: string } | undefined;
-}
+};
+
+/** Every key of {@link FaultOptions}: what `configure()` copies. */
+export const FAULT_KEYS = [...(Object.keys(FAULT_FLAGS) as (keyof typeof FAULT_FLAGS)[]), 'forceError'] as const;
 
 /** What to do with one outer request. */
 export interface OuterFaultPlan {

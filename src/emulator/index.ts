@@ -19,7 +19,7 @@ import { DEVICE_WRITE_SCOPE } from './handlers/patch.js';
 import type { TlsMaterial } from './entra/tls.js';
 import type { BudgetOptions, EmulatorContext, RuntimeSettings } from './context.js';
 import type { Device } from './device-model.js';
-import type { FaultOptions } from './faults.js';
+import { FAULT_KEYS, type FaultOptions } from './faults.js';
 import { DEFAULT_INVENTORY_SEED, DEFAULT_INVENTORY_SIZE, generateInventory } from './inventory.js';
 import { createPrng } from './prng.js';
 import { createGraphServer } from './server.js';
@@ -190,18 +190,6 @@ function makeBucket(
     monoNow(),
   );
 }
-
-const FAULT_KEYS = [
-  'latencyMs',
-  'rate503',
-  'rate504',
-  'rateDrop',
-  'rateSlow',
-  'slowMs',
-  'rateInner500',
-  'dropClear',
-  'forceError',
-] as const;
 
 /**
  * Starts an emulator on loopback.

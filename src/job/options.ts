@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { AUTO_CONCURRENCY_CAP, AUTO_UNPACED_CONCURRENCY } from '../schedule/pacing.js';
+import { type OptionDeclaration, option } from './option-declaration.js';
 
 /**
  * The options of a graph-bulk job: the same names in a job file (camelCase JSON) and as CLI flags
- * (kebab-case). Defaults are stated here once; `parseJobOptions` applies them.
+ * (kebab-case), declared once in {@link JOB_OPTIONS}. Defaults are stated there once; `parseJobOptions`
+ * applies them.
  *
  * Graph's own limits behind the defaults (see docs/graph-behaviour.md):
  * - `batchSize` ≤ 20: `$batch` takes at most 20 requests (learn.microsoft.com/en-us/graph/json-batching).
@@ -67,122 +69,307 @@ export const authKinds = [
   'azure-cli',
 ] as const;
 
-export const jobOptionsSchema = z
-  .object({
-    /** Job name, used in the default results file name. Default: the job file's or manifest's base name. */
-    name: z
+/**
+ * Merges `--<kind>-burst` / `--<kind>-refill` / `--no-<kind>-budget` into a budget option: `false`
+ * for `--no-…-budget`; the job file's budget (or `fallback`) with the burst or refill typed; else
+ * undefined (the job file's value stands).
+ */
+function budgetFlags<K extends 'write' | 'read'>(
+  kind: K,
+  fallback: WriteBudgetSettings,
+  texts: { burst: string; refill: string; off: string },
+) {
+  const burstKey = `${kind}Burst`;
+  const refillKey = `${kind}Refill`;
+  const offKey = `${kind}Budget`;
+  type Flags = { [P in `${K}Burst` | `${K}Refill`]: { type: 'number'; describe: string } } & {
+    [P in `${K}Budget`]: { type: 'boolean'; describe: string; negated: true };
+  };
+  return {
+    flags: {
+      [burstKey]: { type: 'number', describe: texts.burst },
+      [refillKey]: { type: 'number', describe: texts.refill },
+      [offKey]: { type: 'boolean', describe: texts.off, negated: true },
+    } as Flags,
+    merge: (args: Record<string, unknown>, current: unknown): unknown => {
+      if (args[offKey] === false) return false;
+      const burst = args[burstKey] as number | undefined;
+      const refill = args[refillKey] as number | undefined;
+      if (burst === undefined && refill === undefined) return undefined;
+      return {
+        ...((typeof current === 'object' && current) || fallback),
+        ...(burst !== undefined ? { burst } : {}),
+        ...(refill !== undefined ? { refillPerSecond: refill } : {}),
+      };
+    },
+  };
+}
+
+/** A flag's text as a number when it is all digits (`--concurrency 12`), else as it is (`auto`, `5%`). */
+const numberOrText = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
+
+/**
+ * EVERY JOB OPTION, DECLARED ONCE. From this list come the job file's schema (`jobOptionsSchema`,
+ * `JobOptions`), the flags of `graph-bulk run` and `graph-bulk plan` (their types included:
+ * `RunArgs` in src/cli/job-flags.ts) and the README's options table (`npm run docs:options`).
+ *
+ * To add an option, add ONE entry here (with a docstring above it: what it does, units, the
+ * docs/graph-behaviour.md section of any Graph behaviour behind it):
+ *
+ *     maxChanges: option({
+ *       schema: z.number().int().positive().optional(),   // or .default(…): the default lives here only
+ *       describe: 'Stop before writing when more rows than this would change',   // --help and README
+ *     }),
+ *
+ * A boolean, number, string or enum schema gets one flag, `--max-changes` (camelCase name → kebab
+ * flag), typed and described from this entry; `--no-<flag>` negates a boolean. Declare `cli` only for
+ * the unusual: `{ type: 'string', parse }` for a union typed as text (`--concurrency auto|12`),
+ * `{ flags, merge }` for several flags making one value (the budgets), `false` for a job-file-only
+ * field. Then run `npm run docs:options` to regenerate the README's table (a test fails until it is
+ * current) and read the option in the job code as `options.maxChanges`.
+ */
+export const JOB_OPTIONS = {
+  /** Job name, used in the default results file name. Default: the job file's or manifest's base name. */
+  name: option({
+    schema: z
       .string()
       .regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only')
       .optional(),
-    /** A description for humans; ignored by the tool. */
-    description: z.string().optional(),
-    /** Path of the manifest (CSV, JSON array or JSON Lines). */
-    manifest: z.string().min(1),
-    /** Manifest format; default chosen by the file extension. */
-    format: z.enum(['csv', 'json', 'jsonl']).optional(),
-    /** CSV delimiter; default the `sep=` line, else detected from the header line. */
-    delimiter: z.string().min(1).max(1).optional(),
-    /** Manifest text encoding when there is no BOM: `utf-8` (default) or `windows-1252`. */
-    encoding: z.enum(['utf-8', 'windows-1252']).optional(),
-    /** Results file path (`.csv` or `.jsonl`), or a folder (ending in `/`) for `<folder>/<name>-<UTC time>.csv`;
-     * default `results/<name>-<UTC time>.csv`. An existing file is never overwritten. */
-    results: z.string().optional(),
-    /**
-     * A previous results file of the same manifest: its rows recorded `updated` are not sent again (their
-     * lines are copied into the new results file); every other row runs. Checked against the manifest's
-     * SHA-256 in the file's sidecar `<file>.meta.json`; another manifest stops the job before any request.
-     */
-    resume: z.string().min(1).optional(),
-    /**
-     * After a stop (SIGINT/SIGTERM, `maxErrors`, an unwritable results file), how long requests already in
-     * flight may still take, in ms; then they are abandoned and their rows recorded `skipped` (they run
-     * again on resume). Default 10,000.
-     */
-    drainTimeoutMs: z.number().int().nonnegative().default(10_000),
-    /** `batch` (default): PATCHes packed into `$batch` requests; `single`: one PATCH per row. */
-    mode: z.enum(['batch', 'single']).default('batch'),
-    /** PATCH requests per `$batch`, 1–20. Default 20. */
-    batchSize: z.number().int().min(1).max(20).default(20),
-    /**
-     * Most HTTP requests in flight at once. `auto` (default): as many as the write budget needs at the
-     * latency measured (Little's law: writes/s × latency ÷ writes per request, with 50 % headroom),
-     * at most {@link AUTO_CONCURRENCY_CAP} (32); a number caps that figure instead. Without a write
-     * budget there is no rate to aim at: the number in flight is the number given, or 8 for `auto`.
-     */
-    concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
-    /** The client-side write budget; `false` turns pacing off (429s still honoured). Default Graph's. */
-    writeBudget: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_WRITE_BUDGET),
-    /** Read each device's current state first (GETs in `$batch`, paced by `readBudget`): rows already
-     * at their target are `unchanged` and cost no write, only differing properties are sent, and a
-     * rollback manifest is saved beside the results file. `false`: send every row as given, blind. Default true. */
-    readFirst: z.boolean().default(true),
-    /** With `readFirst`: send every property of a row as given, also unchanged ones (rows already at
-     * their target are still written). Default false. */
-    sendAll: z.boolean().default(false),
-    /** After each write, read the device back and record `updated` only if the values are there,
-     * else `not-applied`. Default false. */
-    verify: z.boolean().default(false),
-    /** The client-side read budget in resource units (one per GET); `false` turns read pacing off.
-     * Default Graph's for the smallest tenants ({@link GRAPH_READ_BUDGET}). */
-    readBudget: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_READ_BUDGET),
-    /** Retries per row after its first attempt (429, 503, 504, 409 concurrency, network errors). Default 8. */
-    maxRetries: z.number().int().min(0).max(100).default(8),
-    /**
-     * First retry's backoff when Graph sends no `Retry-After`, in ms; it doubles per attempt (with
-     * jitter, half to all of it) up to 60 s. Default 1,000. A `Retry-After` is always waited in full.
-     */
-    retryBaseDelayMs: z.number().int().min(1).max(60_000).default(1000),
-    /** Per-request timeout in ms. Default 30,000. */
-    timeoutMs: z.number().int().positive().default(30_000),
-    /** Base URL of Graph (scheme and host only). Default the cloud's Graph root. */
-    graphUrl: z.string().optional(),
-    /** National cloud: picks the Graph root and the sign-in authority. Default `global`. */
-    cloud: z.enum(['global', 'usgov', 'usgov-dod', 'china']).default('global'),
-    /** Graph API version. Default `v1.0`. */
-    apiVersion: z.enum(['v1.0', 'beta']).default('v1.0'),
-    /** Allow a `graphUrl` host that is not a known Graph root (tokens would be sent there), or an
-     * `authorityHost` that is not a known Entra sign-in host (secrets would be sent there). Default false. */
-    allowUnknownHost: z.boolean().default(false),
-    /** Sign-in: which @azure/identity credential. Ignored when GRAPH_ACCESS_TOKEN is set. Default `default`. */
-    auth: z.enum(authKinds).default('default'),
-    /** Directory (tenant) id; default AZURE_TENANT_ID. */
-    tenantId: z.string().optional(),
-    /** Application (client) id; default AZURE_CLIENT_ID. */
-    clientId: z.string().optional(),
-    /** Sign-in authority host (https); default the cloud's. */
-    authorityHost: z.string().optional(),
-    /** Several rows for one device: apply them in manifest order instead of marking later ones invalid. */
-    allowDuplicates: z.boolean().default(false),
-    /** Allow the MDM-owned `isCompliant` / `isManaged` columns (only Intune or an approved MDM app may set them). */
-    allowMdmProperties: z.boolean().default(false),
-    /** The cell text that clears an extension attribute (sends JSON null). Default `#clear`. */
-    clearToken: z.string().min(1).default('#clear'),
-    /** Validate and plan every row, send nothing. */
-    dryRun: z.boolean().default(false),
-    /** Abort (exit 2) when failed rows pass this count or percentage of rows attempted, e.g. 100 or "5%". */
-    maxErrors: maxErrorsSchema.optional(),
-    /** `x-ms-throttle-priority` sent with every request. Default `Normal`. */
-    throttlePriority: z.enum(['Low', 'Normal', 'High']).default('Normal'),
-    /** Log lines as text (default) or JSON objects, one per line (for cron). */
-    logFormat: z.enum(['text', 'json']).default('text'),
-    /** Show progress on stderr. Default true. */
-    progress: z.boolean().default(true),
-    /** Redis URL (`redis://…` or `rediss://…`; default REDIS_URL): share one write budget, and 429 pauses,
-     * with every job of the same app in the same tenant, in any process or machine. Prefer REDIS_URL
-     * when the URL holds a password. */
-    redis: z
+    describe: 'Job name for the default results file name',
+    shownDefault: "the job file's or manifest's base name",
+  }),
+  /** A description for humans; ignored by the tool. */
+  description: option({ schema: z.string().optional(), describe: 'A description for humans; ignored', cli: false }),
+  /** Path of the manifest (CSV, JSON array or JSON Lines). */
+  manifest: option({ schema: z.string().min(1), describe: 'Manifest: .csv, .json (array) or .jsonl', alias: 'm' }),
+  /** Manifest format; default chosen by the file extension. */
+  format: option({
+    schema: z.enum(['csv', 'json', 'jsonl']).optional(),
+    describe: 'Manifest format',
+    shownDefault: 'by extension',
+  }),
+  /** CSV delimiter; default the `sep=` line, else detected from the header line. */
+  delimiter: option({
+    schema: z.string().min(1).max(1).optional(),
+    describe: 'CSV delimiter',
+    shownDefault: 'the `sep=` line, else detected',
+  }),
+  /** Manifest text encoding when there is no BOM: `utf-8` (default) or `windows-1252`. */
+  encoding: option({
+    schema: z.enum(['utf-8', 'windows-1252']).optional(),
+    describe: 'Manifest encoding when there is no BOM',
+    shownDefault: '`utf-8`',
+  }),
+  /** Results file path (`.csv` or `.jsonl`), or a folder (ending in `/`) for `<folder>/<name>-<UTC time>.csv`;
+   * default `results/<name>-<UTC time>.csv`. An existing file is never overwritten. */
+  results: option({
+    schema: z.string().optional(),
+    describe: 'Results file, .csv or .jsonl, or a folder ending in /; an existing file is never overwritten',
+    shownDefault: '`results/<job>-<UTC time>.csv`',
+    alias: 'o',
+  }),
+  /**
+   * A previous results file of the same manifest: its rows recorded `updated` are not sent again (their
+   * lines are copied into the new results file); every other row runs. Checked against the manifest's
+   * SHA-256 in the file's sidecar `<file>.meta.json`; another manifest stops the job before any request.
+   */
+  resume: option({
+    schema: z.string().min(1).optional(),
+    describe: 'Previous results file of this manifest: rows updated there are not sent again',
+  }),
+  /**
+   * After a stop (SIGINT/SIGTERM, `maxErrors`, an unwritable results file), how long requests already in
+   * flight may still take, in ms; then they are abandoned and their rows recorded `skipped` (they run
+   * again on resume). Default 10,000.
+   */
+  drainTimeoutMs: option({
+    schema: z.number().int().nonnegative().default(10_000),
+    describe: 'After Ctrl-C/SIGTERM or an abort, how long requests in flight may still finish, ms',
+  }),
+  /** `batch` (default): PATCHes packed into `$batch` requests; `single`: one PATCH per row. */
+  mode: option({
+    schema: z.enum(['batch', 'single']).default('batch'),
+    describe: 'batch: up to --batch-size PATCHes per POST /$batch; single: one PATCH per row',
+  }),
+  /** PATCH requests per `$batch`, 1–20. Default 20. */
+  batchSize: option({
+    schema: z.number().int().min(1).max(20).default(20),
+    describe: "PATCH requests per $batch, 1-20 (Graph's $batch limit is 20)",
+  }),
+  /**
+   * Most HTTP requests in flight at once. `auto` (default): as many as the write budget needs at the
+   * latency measured (Little's law: writes/s × latency ÷ writes per request, with 50 % headroom),
+   * at most {@link AUTO_CONCURRENCY_CAP} (32); a number caps that figure instead. Without a write
+   * budget there is no rate to aim at: the number in flight is the number given, or 8 for `auto`.
+   */
+  concurrency: option({
+    schema: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+    describe:
+      'Most HTTP requests in flight: auto sizes it from the write budget and the latency measured, at most 32 (8 without a budget); a number caps it',
+    cli: { type: 'string', parse: numberOrText },
+  }),
+  /** The client-side write budget; `false` turns pacing off (429s still honoured). Default Graph's. */
+  writeBudget: option({
+    schema: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_WRITE_BUDGET),
+    describe:
+      'The write budget: a burst of writes and a refill in writes/s (Graph: 3,000 writes per 150 s per app per tenant); --no-write-budget turns pacing off (429s still honoured)',
+    shownDefault: '3000, 20',
+    cli: budgetFlags('write', GRAPH_WRITE_BUDGET, {
+      burst: "Write budget burst (default 3000, Graph's)",
+      refill: "Write budget refill, writes per second (default 20, Graph's)",
+      off: 'Pace writes to the budget (--no-write-budget: off; 429s still honoured)',
+    }),
+  }),
+  /** Read each device's current state first (GETs in `$batch`, paced by `readBudget`): rows already
+   * at their target are `unchanged` and cost no write, only differing properties are sent, and a
+   * rollback manifest is saved beside the results file. `false`: send every row as given, blind. Default true. */
+  readFirst: option({
+    schema: z.boolean().default(true),
+    describe:
+      'Read each device first (GETs in $batch): skip unchanged rows, send only what differs, save a rollback manifest; --no-read-first sends rows blind',
+  }),
+  /** With `readFirst`: send every property of a row as given, also unchanged ones (rows already at
+   * their target are still written). Default false. */
+  sendAll: option({
+    schema: z.boolean().default(false),
+    describe: 'With read-first: send every property as given, unchanged ones too',
+  }),
+  /** After each write, read the device back and record `updated` only if the values are there,
+   * else `not-applied`. Default false. */
+  verify: option({
+    schema: z.boolean().default(false),
+    describe: 'Read each device back after writing: updated only if the values are there, else not-applied',
+  }),
+  /** The client-side read budget in resource units (one per GET); `false` turns read pacing off.
+   * Default Graph's for the smallest tenants ({@link GRAPH_READ_BUDGET}). */
+  readBudget: option({
+    schema: z.union([writeBudgetSchema, z.literal(false)]).default(GRAPH_READ_BUDGET),
+    describe:
+      'The read budget in resource units (Graph: 3,500 per 10 s per app per tenant under 50 users); --no-read-budget turns read pacing off',
+    shownDefault: '3500, 350',
+    cli: budgetFlags('read', GRAPH_READ_BUDGET, {
+      burst: "Read budget burst in resource units (default 3500, Graph's per 10 s for small tenants)",
+      refill: 'Read budget refill, units per second (default 350)',
+      off: 'Pace reads to the read budget (--no-read-budget: off; 429s still honoured)',
+    }),
+  }),
+  /** Retries per row after its first attempt (429, 503, 504, 409 concurrency, network errors). Default 8. */
+  maxRetries: option({
+    schema: z.number().int().min(0).max(100).default(8),
+    describe: 'Retries per row for 429, 503, 504, 409 Directory_ConcurrencyViolation, dropped connections and timeouts',
+  }),
+  /**
+   * First retry's backoff when Graph sends no `Retry-After`, in ms; it doubles per attempt (with
+   * jitter, half to all of it) up to 60 s. Default 1,000. A `Retry-After` is always waited in full.
+   */
+  retryBaseDelayMs: option({
+    schema: z.number().int().min(1).max(60_000).default(1000),
+    describe: 'Backoff before the first retry when Graph sends no Retry-After, ms; doubles per retry (with jitter) up to 60 s',
+  }),
+  /** Per-request timeout in ms. Default 30,000. */
+  timeoutMs: option({ schema: z.number().int().positive().default(30_000), describe: 'Per-request timeout, ms' }),
+  /** Base URL of Graph (scheme and host only). Default the cloud's Graph root. */
+  graphUrl: option({
+    schema: z.string().optional(),
+    describe: 'Graph base URL; http only for loopback',
+    shownDefault: "the cloud's (`https://graph.microsoft.com`)",
+  }),
+  /** National cloud: picks the Graph root and the sign-in authority. Default `global`. */
+  cloud: option({
+    schema: z.enum(['global', 'usgov', 'usgov-dod', 'china']).default('global'),
+    describe: 'National cloud: the Graph root and the sign-in authority',
+  }),
+  /** Graph API version. Default `v1.0`. */
+  apiVersion: option({ schema: z.enum(['v1.0', 'beta']).default('v1.0'), describe: 'Graph API version' }),
+  /** Allow a `graphUrl` host that is not a known Graph root (tokens would be sent there), or an
+   * `authorityHost` that is not a known Entra sign-in host (secrets would be sent there). Default false. */
+  allowUnknownHost: option({
+    schema: z.boolean().default(false),
+    describe: 'Allow a --graph-url (or --authority-host) host that is not a known Graph root (Entra host)',
+  }),
+  /** Sign-in: which @azure/identity credential. Ignored when GRAPH_ACCESS_TOKEN is set. Default `default`. */
+  auth: option({
+    schema: z.enum(authKinds).default('default'),
+    describe: 'Credential (default: DefaultAzureCredential); GRAPH_ACCESS_TOKEN overrides',
+  }),
+  /** Directory (tenant) id; default AZURE_TENANT_ID. */
+  tenantId: option({ schema: z.string().optional(), describe: 'Tenant id', shownDefault: '`AZURE_TENANT_ID`' }),
+  /** Application (client) id; default AZURE_CLIENT_ID. */
+  clientId: option({ schema: z.string().optional(), describe: 'App (client) id', shownDefault: '`AZURE_CLIENT_ID`' }),
+  /** Sign-in authority host (https); default the cloud's. */
+  authorityHost: option({ schema: z.string().optional(), describe: 'Sign-in authority (https)', shownDefault: "the cloud's" }),
+  /** Several rows for one device: apply them in manifest order instead of marking later ones invalid. */
+  allowDuplicates: option({
+    schema: z.boolean().default(false),
+    describe: 'Apply several rows for one device in manifest order (else later ones are invalid)',
+  }),
+  /** Allow the MDM-owned `isCompliant` / `isManaged` columns (only Intune or an approved MDM app may set them). */
+  allowMdmProperties: option({
+    schema: z.boolean().default(false),
+    describe: 'Allow isCompliant / isManaged (Intune or an approved MDM app only)',
+  }),
+  /** The cell text that clears an extension attribute (sends JSON null). Default `#clear`. */
+  clearToken: option({ schema: z.string().min(1).default('#clear'), describe: 'Cell text that clears an extension attribute' }),
+  /** Validate and plan every row, send nothing. */
+  dryRun: option({ schema: z.boolean().default(false), describe: 'Validate and plan every row; send nothing' }),
+  /** Abort (exit 2) when failed rows pass this count or percentage of rows attempted, e.g. 100 or "5%". */
+  maxErrors: option({
+    schema: maxErrorsSchema.optional(),
+    describe: 'Abort (exit 2) when failed rows pass N, or P% of rows attempted',
+    shownDefault: 'none',
+    cli: { type: 'string', parse: numberOrText },
+  }),
+  /** `x-ms-throttle-priority` sent with every request. Default `Normal`. */
+  throttlePriority: option({
+    schema: z.enum(['Low', 'Normal', 'High']).default('Normal'),
+    describe: 'x-ms-throttle-priority sent with every request',
+  }),
+  /** Log lines as text (default) or JSON objects, one per line (for cron). */
+  logFormat: option({ schema: z.enum(['text', 'json']).default('text'), describe: 'Log lines as text or JSON objects (cron)' }),
+  /** Show progress on stderr. Default true. */
+  progress: option({ schema: z.boolean().default(true), describe: 'Show progress on stderr (--no-progress to hide)' }),
+  /** Redis URL (`redis://…` or `rediss://…`; default REDIS_URL): share one write budget, and 429 pauses,
+   * with every job of the same app in the same tenant, in any process or machine. Prefer REDIS_URL
+   * when the URL holds a password. */
+  redis: option({
+    schema: z
       .string()
       .regex(/^rediss?:\/\/\S+$/i, 'a redis:// or rediss:// URL')
       .optional(),
-    /** Run only shard i of n of the manifest's rows (`i/n`, e.g. `2/4`), or `auto/n` to take i from
-     * Kubernetes' JOB_COMPLETION_INDEX. Rows of other shards get no line in this results file. */
-    shard: z
+    describe: 'Redis URL: one write budget (and 429 pauses) shared by every job of this app in this tenant',
+    shownDefault: '`REDIS_URL`',
+  }),
+  /** Run only shard i of n of the manifest's rows (`i/n`, e.g. `2/4`), or `auto/n` to take i from
+   * Kubernetes' JOB_COMPLETION_INDEX. Rows of other shards get no line in this results file. */
+  shard: option({
+    schema: z
       .string()
       .regex(/^\s*(auto|\d+)\s*\/\s*\d+\s*$/i, 'i/n (e.g. 2/4) or auto/n')
       .optional(),
-    /** Run against the built-in emulator started in-process (rehearsal, demo). */
-    emulator: emulatorJobSchema.optional(),
-  })
+    describe: 'Run only shard i of n of the rows: i/n (e.g. 2/4), or auto/n (Kubernetes JOB_COMPLETION_INDEX)',
+  }),
+  /** Run against the built-in emulator started in-process (rehearsal, demo). */
+  emulator: option({
+    schema: emulatorJobSchema.optional(),
+    describe: 'Run against the built-in Graph emulator instead of Graph (rehearsal); in a job file, its settings',
+    cli: {
+      flags: {
+        emulator: { type: 'boolean', describe: 'Run against the built-in Graph emulator (rehearsal)' },
+        emulatorDevices: { type: 'string', describe: 'Device inventory for the built-in emulator (Graph list JSON)' },
+      },
+      merge: (args, current) => {
+        if (!args.emulator && !args.emulatorDevices) return undefined;
+        return { ...((current as object) ?? {}), ...(args.emulatorDevices ? { devices: args.emulatorDevices } : {}) };
+      },
+    },
+  }),
+} satisfies Record<string, OptionDeclaration>;
+
+type Schemas<O> = { [K in keyof O]: O[K] extends { schema: infer S } ? S : never };
+
+/** The job file's schema, from {@link JOB_OPTIONS}: an unknown field is refused. */
+export const jobOptionsSchema = z
+  .object(Object.fromEntries(Object.entries(JOB_OPTIONS).map(([k, d]) => [k, d.schema])) as Schemas<typeof JOB_OPTIONS>)
   .strict();
 
 /** Job options as written in a job file or given as flags (defaults not yet applied). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeRunOptions } from '../../src/cli/run-command.js';
+import { mergeRunOptions } from '../../src/cli/job-flags.js';
 import { concurrencyCap, GRAPH_WRITE_BUDGET, maxErrorsExceeded, parseJobOptions } from '../../src/job/options.js';
 
 describe('job options', () => {
