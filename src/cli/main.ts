@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { emulatorCommand } from '../emulator/command.js';
 import { ExitCode } from '../job/exit-codes.js';
+import { formatLogLine, requestedLogFormat } from '../report/log.js';
 import { mergeCommand } from './merge-command.js';
 import { planCommand, runCommand } from './run-command.js';
 
@@ -17,7 +18,13 @@ await yargs(hideBin(process.argv))
   .strict()
   .fail((msg, err) => {
     if (err) throw err;
-    process.stderr.write(`graph-bulk: ${msg}\nRun graph-bulk --help, or graph-bulk <command> --help, for the options.\n`);
+    // With --log-format json (or a job file's logFormat), an argument error is one JSON line too.
+    const hint = 'Run graph-bulk --help, or graph-bulk <command> --help, for the options.';
+    process.stderr.write(
+      requestedLogFormat(hideBin(process.argv)) === 'json'
+        ? formatLogLine('json', 'error', msg, { hint, exitCode: ExitCode.NothingSent })
+        : `graph-bulk: ${msg}\n${hint}\n`,
+    );
     process.exit(ExitCode.NothingSent);
   })
   .help()

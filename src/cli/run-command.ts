@@ -1,9 +1,11 @@
 import type { CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { redactSecrets, rememberEnvironmentSecrets } from '../graph/errors.js';
 import { JobError } from '../job/errors.js';
 import { ExitCode } from '../job/exit-codes.js';
 import { loadJobFile } from '../job/job-file.js';
 import { planJob, runJob } from '../job/run-job.js';
+import { formatLogLine, type LogFormat, requestedLogFormat } from '../report/log.js';
 import { ResultsFile } from '../report/results-file.js';
 import { jobOptionsBuilder, mergeRunOptions, type RunArgs } from './job-flags.js';
 
@@ -29,18 +31,25 @@ export const planCommand: CommandModule<object, RunArgs> = {
 
 async function runFromCli(args: RunArgs, job: typeof runJob): Promise<number> {
   const controller = new AbortController();
+  // Every line this writes is in the run's log format: the flag, else the job file's (known once it is read).
+  let format: LogFormat =
+    args.logFormat === 'json' || args.logFormat === 'text' ? args.logFormat : requestedLogFormat(hideBin(process.argv));
+  // Text lines keep the plain `graph-bulk: …` prefix; JSON lines carry the level and the fields.
+  const say = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) =>
+    process.stderr.write(formatLogLine(format, format === 'json' ? level : 'info', message, format === 'json' ? fields : undefined));
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(
-        `\ngraph-bulk: ${sig}: finishing requests in flight; the other rows are recorded as skipped (again to exit at once)\n`,
-      );
+      if (format === 'text') process.stderr.write('\n'); // off the progress line
+      say('warn', `${sig}: finishing requests in flight; the other rows are recorded as skipped (again to exit at once)`, {
+        signal: sig,
+      });
       controller.abort();
       return;
     }
     ResultsFile.flushAll();
-    process.stderr.write(`graph-bulk: ${sig} again: exiting now; the results file can be resumed\n`);
+    say('error', `${sig} again: exiting now; the results file can be resumed`, { signal: sig, exitCode: ExitCode.Interrupted });
     process.exit(ExitCode.Interrupted);
   };
   process.on('SIGINT', onSignal);
@@ -49,12 +58,13 @@ async function runFromCli(args: RunArgs, job: typeof runJob): Promise<number> {
   try {
     const fromFile = args.job ? loadJobFile(args.job) : {};
     const options = mergeRunOptions(fromFile, args);
+    if (options.logFormat === 'json' || options.logFormat === 'text') format = options.logFormat;
     if (options.manifest === undefined) throw new JobError('no manifest: give a job file or --manifest <file>');
     const summary = await job(options as never, { jobFile: args.job, signal: controller.signal });
     return summary.exitCode;
   } catch (err) {
     if (err instanceof JobError) {
-      process.stderr.write(`graph-bulk: ${redactSecrets(err.message)}\n`);
+      say('error', redactSecrets(err.message), { exitCode: err.exitCode });
       return err.exitCode;
     }
     // A bug, not bad input: one line without the stack trace unless GRAPH_BULK_DEBUG is set; never a secret.
@@ -62,7 +72,7 @@ async function runFromCli(args: RunArgs, job: typeof runJob): Promise<number> {
     const text = debug
       ? ((err as Error)?.stack ?? String(err))
       : `${(err as Error)?.message ?? String(err)} (set GRAPH_BULK_DEBUG=1 for details)`;
-    process.stderr.write(`graph-bulk: internal error: ${redactSecrets(text)}\n`);
+    say('error', `internal error: ${redactSecrets(text)}`, { exitCode: ExitCode.NothingSent });
     return ExitCode.NothingSent;
   } finally {
     process.off('SIGINT', onSignal);
