@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { budgetFigures, distinctManifests } from '../../src/bench/shared-budget-runs.js';
+import { budgetFigures, distinctManifests } from '../../bench/shared-budget-runs.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { PrivateRedis, skipWithoutRedis, testRedisUrl } from '../helpers/redis.js';

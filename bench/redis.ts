@@ -18,10 +18,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmulator } from '../emulator/index.js';
+import { startEmulator } from '../src/emulator/index.js';
 import { budgetFigures, distinctManifests, type BudgetFigures } from './shared-budget-runs.js';
 
-const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
+const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js'); // graph-bulk's own build
 const quick = process.argv.includes('--quick');
 const ROWS = quick ? 1000 : 2500;
 const BURST = 200;

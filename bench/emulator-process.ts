@@ -14,7 +14,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { generateInventory, startEmulator, type EmulatorStats } from '../emulator/index.js';
+import { generateInventory, startEmulator, type EmulatorStats } from '../src/emulator/index.js';
 
 /** What the bench asks of its emulator process. */
 export interface EmulatorProcessOptions {

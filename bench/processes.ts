@@ -11,9 +11,10 @@ import type { EmulatorProcessMessage, EmulatorProcessOptions } from './emulator-
 import type { ProbeReport } from './probe.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-/** Compiled entry points used by the bench. */
+/** Compiled entry points used by the bench: graph-bulk's own build (`dist/`, what the package ships)
+ * and the bench's (`dist-bench/bench/`, built by tsconfig.bench.json). */
 export const ENTRY = {
-  cli: join(here, '..', 'cli', 'main.js'),
+  cli: join(here, '..', '..', 'dist', 'cli', 'main.js'),
   peers: join(here, 'peers.js'),
   emulator: join(here, 'emulator-process.js'),
   probe: join(here, 'probe.js'),

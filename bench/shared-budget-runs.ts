@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Emulator } from '../emulator/index.js';
-import { generateInventory } from '../emulator/index.js';
+import type { Emulator } from '../src/emulator/index.js';
+import { generateInventory } from '../src/emulator/index.js';
 
 /** Figures of one run, as the emulator saw it. Times in ms. */
 export interface BudgetFigures {

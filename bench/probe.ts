@@ -1,5 +1,5 @@
 /**
- * Bench-only preload (`node --import ./dist/bench/probe.js …`): when the process exits, writes its own
+ * Bench-only preload (`node --import ./dist-bench/bench/probe.js …`): when the process exits, writes its own
  * resource usage as JSON to the file named by `GRAPH_BULK_BENCH_PROBE`, so the bench measures the
  * contender process itself (the graph-bulk CLI, or a peer script) without changing it.
  *

@@ -1,6 +1,6 @@
 /**
  * Bench-only entry: the peers graph-bulk is measured against, each run as its own process
- * (`node --import ./dist/bench/probe.js dist/bench/peers.js <peer> <json args>`), written the way
+ * (`node --import ./dist-bench/bench/probe.js dist-bench/bench/peers.js <peer> <json args>`), written the way
  * their users write them. Prints one JSON line ({@link PeerReport}) on stdout.
  *
  * - `foreach`: what a PowerShell `foreach` script does: one PATCH at a time, and on a 429 a fixed
