@@ -76,6 +76,8 @@ export interface ManifestRow {
   columns: Record<string, string>;
   error?: string;
   ignored?: string[];
+  /** Values are exact (a rollback manifest: the device's values byte for byte): never trimmed. */
+  exact?: boolean;
 }
 
 /** A row that passed validation and is ready to send. `key` is the canonical lower-case GUID. */

@@ -7,6 +7,7 @@ import { loadJobFile } from '../job/job-file.js';
 import { planJob, runJob } from '../job/run-job.js';
 import { formatLogLine, type LogFormat, requestedLogFormat } from '../report/log.js';
 import { ResultsFile } from '../report/results-file.js';
+import { ignoreClosedOutput } from './closed-output.js';
 import { jobOptionsBuilder, mergeRunOptions, type RunArgs } from './job-flags.js';
 
 /** `graph-bulk run [job]`: runs a job from a job file and/or flags. */
@@ -52,8 +53,10 @@ async function runFromCli(args: RunArgs, job: typeof runJob): Promise<number> {
     say('error', `${sig} again: exiting now; the results file can be resumed`, { signal: sig, exitCode: ExitCode.Interrupted });
     process.exit(ExitCode.Interrupted);
   };
+  ignoreClosedOutput(); // a closed stderr (… 2>&1 | head -1) never stops the job
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // the terminal went away: as SIGTERM
   rememberEnvironmentSecrets(process.env); // GRAPH_ACCESS_TOKEN, AZURE_CLIENT_SECRET, …: redacted from every output
   try {
     const fromFile = args.job ? loadJobFile(args.job) : {};
@@ -77,5 +80,6 @@ async function runFromCli(args: RunArgs, job: typeof runJob): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

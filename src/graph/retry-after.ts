@@ -112,3 +112,22 @@ export function parseThrottleLimitPercentage(value: string | undefined | null): 
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
 }
+
+/** Default longest `Retry-After` a run waits for, ms: 10 minutes (`maxRetryAfterMs`). */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
+
+/**
+ * Decides whether a `Retry-After` asks for more waiting than the run accepts. Graph's own waits are
+ * seconds to a few minutes (docs/graph-behaviour.md §3); a longer one (or one beyond what a timer can
+ * hold, 2³¹−1 ms) stops the run, resumable, rather than hanging it. Pure.
+ * @param retryAfterMs the parsed delay ({@link parseRetryAfterMs}), ms; undefined = none.
+ * @param maxMs the limit, ms (the `maxRetryAfterMs` option).
+ * @returns undefined when the wait is acceptable, else the reason naming the value (in seconds).
+ */
+export function retryAfterBeyondMax(retryAfterMs: number | undefined, maxMs: number): string | undefined {
+  if (retryAfterMs === undefined || (retryAfterMs <= maxMs && retryAfterMs <= MAX_TIMER_MS)) return undefined;
+  return `Graph asked to wait ${retryAfterMs / 1000} s (Retry-After), more than the longest wait allowed, ${Math.min(maxMs, MAX_TIMER_MS) / 1000} s (maxRetryAfterMs)`;
+}
+
+/** The longest delay a Node timer holds, ms (longer ones fire at once, with a TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -43,6 +43,19 @@ export interface RetryStrategy {
   retry(input: { outcome: AttemptOutcome; attempt: number }): RetryDecision;
 }
 
+/**
+ * graph-bulk's own code for a request that could not be sent at all (no token, or a request Node's
+ * HTTP client refuses to build, such as a token holding a line break). Not retried: it would fail the
+ * same way.
+ */
+export const REQUEST_NOT_SENT = 'RequestNotSent';
+/**
+ * graph-bulk's own code for an answer whose body passed the size limit (send/http.ts): not read, not
+ * retried (Graph's answers are kilobytes; what sends more is not Graph). The request may have been
+ * applied.
+ */
+export const RESPONSE_TOO_LARGE = 'ResponseTooLarge';
+
 /** Graph error code of a 409 that is safe to retry (docs/graph-behaviour.md §3). */
 export const CONCURRENCY_VIOLATION = 'Directory_ConcurrencyViolation';
 
@@ -56,11 +69,12 @@ function isConcurrencyViolation(o: AttemptOutcome): boolean {
 }
 
 /**
- * Is this outcome worth retrying at all? Network errors (no status), 408, 409
+ * Is this outcome worth retrying at all? Network errors (no status; not {@link REQUEST_NOT_SENT} nor
+ * {@link RESPONSE_TOO_LARGE}), 408, 409
  * `Directory_ConcurrencyViolation`, 424 (throttled batch, docs/graph-behaviour.md §2), 429, 500, 502, 503, 504.
  */
 export function isRetryableOutcome(o: AttemptOutcome): boolean {
-  if (o.status === undefined) return true;
+  if (o.status === undefined) return o.errorCode !== REQUEST_NOT_SENT && o.errorCode !== RESPONSE_TOO_LARGE;
   return RETRYABLE_STATUSES.has(o.status) || isConcurrencyViolation(o);
 }
 
@@ -81,12 +95,14 @@ function isThrottle(o: AttemptOutcome): boolean {
  * `Directory_ConcurrencyViolation`, 424 (throttled batch) and 429. Includes 400 `Request_BadRequest`,
  * 401 (a stale token is refreshed and replayed by the auth layer before this runs; a 401 reaching here
  * is final), 403 `Authorization_RequestDenied`, 404 `Request_ResourceNotFound`, any other 409.
+ * Also final: a request not sent, or an answer too large to read (graph-bulk's own codes).
  * Everything else → skipStrategy. Source: docs/graph-behaviour.md §1, §3.
  */
 export const nonRetryableStrategy: RetryStrategy = Object.freeze({
   name: 'nonRetryable',
   retry({ outcome }: { outcome: AttemptOutcome; attempt: number }): RetryDecision {
     const s = outcome.status;
+    if (s === undefined && !isRetryableOutcome(outcome)) return { final: true, reason: `${outcome.errorCode} is not retryable` };
     if (s === undefined || s < 400 || s > 499) return { skipStrategy: true };
     if (isRetryableOutcome(outcome)) return { skipStrategy: true };
     return { final: true, reason: `${describe(outcome)} is not retryable` };

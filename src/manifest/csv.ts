@@ -11,6 +11,7 @@ import { ManifestError } from './errors.js';
 import { detectDelimiter, parseSepLine, resolveDelimiterOption } from './delimiter.js';
 import { resolveHeader, type ResolvedHeader } from './header.js';
 import { MAX_RECORD_CHARS } from './limits.js';
+import { unguardCell } from '../report/excel-guard.js';
 
 /**
  * csv-parse's parser, each record paired with the line it ends on, read from the parser's live line
@@ -186,15 +187,20 @@ export async function* readCsvRows(
       max_record_size: MAX_RECORD_CHARS,
     });
     parser = csv;
+    let lastChar = prefix.text.slice(-1);
     async function* source(): AsyncGenerator<string, void, undefined> {
       yield prefix.text;
-      yield* pieces;
+      for await (const piece of pieces) {
+        if (piece.length > 0) lastChar = piece.slice(-1);
+        yield piece;
+      }
     }
     const feeding = pipeline(Readable.from(source(), { objectMode: false }), csv);
     feeding.catch(() => {}); // the same error reaches the loop below through the destroyed parser
 
     let header: ResolvedHeader | undefined;
     let headerLine = 0;
+    let held: ManifestRow | undefined;
     let width = 0;
     let row = 0;
     try {
@@ -227,15 +233,30 @@ export async function* readCsvRows(
         header.columns.forEach((col, i) => {
           let cell = cells[i];
           if (cell === undefined || col.ignored) return;
-          if (guarded && /^'[=+\-@\t\r]/.test(cell)) cell = cell.slice(1); // undo graph-bulk's own Excel guard
+          if (guarded) cell = unguardCell(cell); // undo graph-bulk's own Excel guard, exactly
           fields[col.canonical] = cell;
           columns[col.written] = cell;
         });
         row++;
-        yield { row, line: startLine, fields, columns, ...(error !== undefined ? { error } : {}) };
+        const next: ManifestRow = { row, line: startLine, fields, columns, ...(error !== undefined ? { error } : {}) };
+        if (header.fromRollbackFile) next.exact = true;
+        // A file graph-bulk wrote is held back one row: its last line must end with a line break.
+        if (guarded) {
+          if (held) yield held;
+          held = next;
+        } else yield next;
       }
     } catch (err) {
       throw csvErrorToManifestError(file, err, csv.lastEndLine);
+    }
+    if (held) {
+      if (lastChar !== '\n') {
+        // Cut off while it was written (disk full, a file size limit, kill): never a value to send.
+        held.error =
+          `line ${held.line} is cut off (the file ends without a line break): graph-bulk writes every line whole, ` +
+          'so the file was cut short while it was written (disk full, a file size limit, a kill); this row is not sent';
+      }
+      yield held;
     }
     if (header === undefined) {
       throw new ManifestError(file, 'the file is empty: expected a header line such as "id,extensionAttribute1"', { line: 1 });

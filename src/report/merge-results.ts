@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { inspectManifest, readManifest } from '../manifest/index.js';
 import { RESULT_COLUMNS } from '../types.js';
-import { neutraliseCell } from './results-file.js';
+import { neutraliseCell, unguardCell } from './results-file.js';
 
 /** One results file as read for merging: its column names and its lines (column → cell text). */
 export interface ResultsTable {
@@ -81,7 +81,7 @@ export function readResultsTable(path: string): ResultsTable {
     try {
       const rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
       columns = rows[0] ?? [];
-      lines = rows.slice(1).map((cells) => Object.fromEntries(columns.map((c, i) => [c, cells[i] ?? ''])));
+      lines = rows.slice(1).map((cells) => Object.fromEntries(columns.map((c, i) => [c, unguardCell(cells[i] ?? '')])));
     } catch (err) {
       throw new MergeError(`${path}: not a readable CSV results file: ${(err as Error).message}`);
     }

@@ -1,10 +1,12 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { RESULT_COLUMNS, type RowResult } from '../types.js';
+import { neutraliseCell, unguardCell } from './excel-guard.js';
 import { writeResultsMeta, type ResultsMeta } from './results-meta.js';
 
 export { RESULT_COLUMNS };
+export { neutraliseCell, unguardCell };
 
 /** Results file format: CSV (default) or JSON Lines, chosen by the file extension. */
 export type ResultsFormat = 'csv' | 'jsonl';
@@ -21,7 +23,7 @@ export interface ResultsFileOptions {
    * The manifest this results file belongs to: written to the sidecar `<path>.meta.json` (see
    * results-meta.ts) before the first line, so that `--resume` can check it. No sidecar when absent.
    */
-  meta?: Pick<ResultsMeta, 'manifest' | 'resumedFrom'>;
+  meta?: Pick<ResultsMeta, 'manifest' | 'resumedFrom' | 'graph' | 'chain'>;
 }
 
 /** The results file could not be written (disk full, permissions). No further request may be sent. */
@@ -39,11 +41,9 @@ function formatOf(path: string, options: Pick<ResultsFileOptions, 'format'>): Re
   return options.format ?? (extname(path).toLowerCase() === '.jsonl' ? 'jsonl' : 'csv');
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-
 const NEEDS_QUOTES = /[",\r\n]/;
 /** A cell that needs neither the Excel guard nor quotes (most cells): written as is. */
-const PLAIN_CELL = /^(?![=+\-@\t\r])[^",\r\n]*$/;
+const PLAIN_CELL = /^(?![=+\-@\t\r'])[^",\r\n]*$/; // no guard (see excel-guard.ts), no quotes
 
 /**
  * One CSV cell as csv-stringify writes it by default (RFC 4180): quoted, with quotes doubled, when it
@@ -52,14 +52,6 @@ const PLAIN_CELL = /^(?![=+\-@\t\r])[^",\r\n]*$/;
  */
 function csvCell(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/**
- * Makes a cell safe to open in Excel: a value that starts with `=`, `+`, `-`, `@`, tab or CR would be
- * read as a formula, so it gets a leading apostrophe (Excel shows the text as written).
- */
-export function neutraliseCell(value: string): string {
-  return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
 /**
@@ -83,6 +75,8 @@ export class ResultsFile {
   #timer: NodeJS.Timeout | undefined;
   #error: ResultsWriteError | undefined;
   #count = 0;
+  /** Bytes written, all of them complete lines. */
+  #length = 0;
   readonly #manifestColumns: readonly string[];
 
   private constructor(path: string, fd: number, options: ResultsFileOptions) {
@@ -154,8 +148,8 @@ export class ResultsFile {
 
   /**
    * Writes buffered lines to disk now (to the OS; {@link close} syncs). Errors are kept in
-   * {@link error}, not thrown: after a failure nothing more is written, so the file ends at most with
-   * one partial line, which a resume drops.
+   * {@link error}, not thrown: after a failure the file is cut back to its last complete line and
+   * nothing more is written (should even that fail, a resume drops a partial last line).
    */
   flush(): void {
     if (this.#buffer.length === 0 || this.#error || this.#fd < 0) return;
@@ -164,8 +158,14 @@ export class ResultsFile {
     try {
       // write(2) may write less than asked (a disk filling up): go on until all is written or it fails.
       for (let off = 0; off < bytes.length; ) off += writeSync(this.#fd, bytes, off, bytes.length - off);
+      this.#length += bytes.length;
     } catch (err) {
       this.#error = new ResultsWriteError(this.path, err);
+      try {
+        ftruncateSync(this.#fd, this.#length); // back to the last complete line: no fragment stays behind
+      } catch {
+        /* a resume drops a partial last line */
+      }
     }
   }
 

@@ -8,7 +8,9 @@
  * {"kind":"graph-bulk-results-meta","version":1,"createdAt":"2026-01-01T00:00:00.000Z",
  *  "results":{"path":"/abs/results/job.csv","format":"csv"},
  *  "manifest":{"path":"/abs/devices.csv","sha256":"<64 hex>","rows":5000},
- *  "resumedFrom":"/abs/results/job-earlier.csv"}
+ *  "resumedFrom":"/abs/results/job-earlier.csv",
+ *  "graph":{"root":"https://graph.microsoft.com","tenantId":"<tid>","appId":"<appid>"},
+ *  "chain":"/abs/results/job-first.csv"}
  * ```
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -29,7 +31,21 @@ const metaSchema = z.object({
   manifest: z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), rows: z.number().int().nonnegative() }),
   /** The results file this run resumed from (`--resume`), if any. */
   resumedFrom: z.string().optional(),
+  /**
+   * The Graph the run sends to: its root (`https://graph.microsoft.com`), and the tenant and app of its
+   * token (claims `tid`, `appid`/`azp`) or sign-in settings, lower case, when known. A resume against
+   * another Graph, tenant or app is refused (resume-checks.ts). Absent for a dry run (sends nothing).
+   */
+  graph: z.object({ root: z.string(), tenantId: z.string().optional(), appId: z.string().optional() }).optional(),
+  /**
+   * The first results file of the resume chain (this file itself for a run without `--resume`): the
+   * chain's lock is taken on it (results-lock.ts), so that two runs of one chain never overlap.
+   */
+  chain: z.string().optional(),
 });
+
+/** The Graph a results file was made against (see {@link ResultsMeta}'s `graph`). */
+export type GraphIdentity = NonNullable<ResultsMeta['graph']>;
 
 /** The sidecar's content (see the module comment for an example). */
 export type ResultsMeta = z.infer<typeof metaSchema>;

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { OUTCOMES as ALL_OUTCOMES, RESULT_COLUMNS, type Outcome, type RowResult } from '../types.js';
+import { unguardCell } from './excel-guard.js';
 import type { ResultsFormat } from './results-file.js';
 import { readResultsMeta, type ResultsMeta } from './results-meta.js';
 
@@ -72,7 +73,8 @@ export function completeRecords(text: string, format: ResultsFormat): { complete
 }
 
 /**
- * Parses complete result records (see {@link completeRecords}) into row results.
+ * Parses complete result records (see {@link completeRecords}) into row results. The manifest columns
+ * of a CSV results file come back exactly as the manifest had them (the Excel guard undone).
  * @param source the file name, for error messages.
  * @throws {ResumeError} when the text is not a graph-bulk results file (CSV header without the result
  *   columns, a JSON Lines line that is not an object) or a line has no valid row number or outcome.
@@ -110,7 +112,7 @@ export function parseResults(complete: string, format: ResultsFormat, source: st
     Object.fromEntries(
       Object.entries(r)
         .filter(([k]) => !(RESULT_COLUMNS as readonly string[]).includes(k))
-        .map(([k, v]) => [k, String(v)]),
+        .map(([k, v]) => [k, format === 'csv' ? unguardCell(String(v)) : String(v)]),
     );
   return records.map((r, i) => {
     const row = Number(r.row);

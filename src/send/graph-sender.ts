@@ -4,7 +4,7 @@ import { buildBatchBody, parseBatchResponse, type BatchItem } from '../graph/bat
 import { parseGraphError, redactSecrets } from '../graph/errors.js';
 import { getHeader, type HeaderBag } from '../graph/headers.js';
 import { parseRetryAfterMs, parseThrottleLimitPercentage } from '../graph/retry-after.js';
-import { isSuccess } from '../graph/retry.js';
+import { isSuccess, REQUEST_NOT_SENT, RESPONSE_TOO_LARGE } from '../graph/retry.js';
 import { batchUrl, versionRoot, type ApiVersion } from '../graph/urls.js';
 import type { DevicePatchBody } from '../types.js';
 import { sendHttp, type HttpResult } from './http.js';
@@ -72,6 +72,8 @@ export interface GraphSenderOptions {
   signal?: AbortSignal;
   /** The way out: proxy and CAs (see `createNetwork`). Default direct. */
   network?: Network;
+  /** Largest response body read, bytes (default send/http.ts's MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 /**
@@ -92,17 +94,8 @@ export class GraphSender {
 
   /** Sends one `PATCH {root}/{path}`. */
   async single(item: SendItem): Promise<{ outcome: ItemOutcome; info: ExchangeInfo }> {
-    const token = await this.options.tokens.current();
-    const res = await sendHttp({
-      method: 'PATCH',
-      url: this.#root + item.path,
-      headers: this.#headers(token),
-      body: item.body,
-      timeoutMs: this.options.timeoutMs,
-      signal: this.options.signal,
-      network: this.options.network,
-    });
-    if (!res.ok) return { outcome: failure(res), info: { token } };
+    const { token, res } = await this.#exchange('PATCH', this.#root + item.path, item.body);
+    if (!res.ok) return { outcome: failureOutcome(res), info: { token } };
     return { outcome: this.#outcomeOf(res.status, res.json ?? res.text, res.headers, res.headers), info: this.#info(token, res) };
   }
 
@@ -125,22 +118,13 @@ export class GraphSender {
   }
 
   async #sendBatch(batchItems: BatchItem[]): Promise<{ outcomes: Map<string, ItemOutcome>; info: ExchangeInfo }> {
-    const token = await this.options.tokens.current();
-    const res = await sendHttp({
-      method: 'POST',
-      url: this.#batchUrl,
-      headers: this.#headers(token),
-      body: buildBatchBody(batchItems),
-      timeoutMs: this.options.timeoutMs,
-      signal: this.options.signal,
-      network: this.options.network,
-    });
+    const { token, res } = await this.#exchange('POST', this.#batchUrl, buildBatchBody(batchItems));
     const outcomes = new Map<string, ItemOutcome>();
     const all = (o: ItemOutcome) => {
       for (const i of batchItems) outcomes.set(i.id, o);
     };
     if (!res.ok) {
-      all(failure(res));
+      all(failureOutcome(res));
       return { outcomes, info: { token } };
     }
     const info = this.#info(token, res);
@@ -182,6 +166,34 @@ export class GraphSender {
     return { outcomes, info };
   }
 
+  /**
+   * Takes a token and sends one request. Never throws: a failure before any answer (no token, a
+   * request Node's HTTP client refuses to build, e.g. a token holding a line break) comes back as a
+   * failure with errorCode {@link REQUEST_NOT_SENT}, its message redacted.
+   */
+  async #exchange(method: 'PATCH' | 'POST', url: string, body: unknown): Promise<{ token: string; res: HttpResult | NotSent }> {
+    let token = '';
+    try {
+      token = await this.options.tokens.current();
+      const res = await sendHttp({
+        method,
+        url,
+        headers: this.#headers(token),
+        body,
+        timeoutMs: this.options.timeoutMs,
+        signal: this.options.signal,
+        network: this.options.network,
+        ...(this.options.maxResponseBytes !== undefined ? { maxResponseBytes: this.options.maxResponseBytes } : {}),
+      });
+      return { token, res };
+    } catch (err) {
+      return {
+        token,
+        res: { ok: false, notSent: true, message: redactSecrets(`request not sent: ${(err as Error)?.message ?? String(err)}`) },
+      };
+    }
+  }
+
   #headers(token: string): Record<string, string> {
     return {
       Authorization: `Bearer ${token}`,
@@ -220,7 +232,16 @@ export class GraphSender {
   }
 }
 
-/** The outcome of a request that got no answer. */
-function failure(res: Extract<HttpResult, { ok: false }>): ItemOutcome {
+/** A request that never went out (see GraphSender's exchange). */
+interface NotSent {
+  ok: false;
+  notSent: true;
+  message: string;
+}
+
+/** The outcome of a request that got no readable answer. */
+function failureOutcome(res: Extract<HttpResult, { ok: false }> | NotSent): ItemOutcome {
+  if ('notSent' in res) return { errorCode: REQUEST_NOT_SENT, errorMessage: res.message };
+  if (res.tooLarge) return { networkError: res.networkError, errorCode: RESPONSE_TOO_LARGE, errorMessage: res.message };
   return { networkError: res.networkError, errorMessage: res.message, ...(res.fault ? { fault: res.fault } : {}) };
 }

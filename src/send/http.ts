@@ -17,7 +17,16 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** The way out (proxy, CAs; see `createNetwork`). Default: direct, Node's trust. */
   network?: Network;
+  /** Largest response body read, in bytes (default {@link MAX_RESPONSE_BYTES}); a larger one fails the request (`tooLarge`). */
+  maxResponseBytes?: number;
 }
+
+/**
+ * Default limit of a response body, bytes: 16 MiB. Graph's answers are kilobytes (a `$batch` of 20
+ * device reads with every property is well under 100 KB); anything near this is not Graph's answer,
+ * and reading it whole would only exhaust memory.
+ */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** Response headers: lower-case names, as Node's HTTP client hands them over. */
 export type ResponseHeaders = IncomingHttpHeaders;
@@ -31,6 +40,8 @@ export type HttpResult =
       message: string;
       /** What the failure means (host, kind, whether retrying can help): absent for timeouts and abandoned requests. */
       fault?: NetworkFault;
+      /** The answer's body passed `maxResponseBytes` and was not read. */
+      tooLarge?: true;
     };
 
 /** Keep-alive connection pools, one per scheme (idle connections do not keep the process alive). */
@@ -101,7 +112,22 @@ export function sendHttp(req: HttpRequest): Promise<HttpResult> {
         return;
       }
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const limit = req.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+      let received = Number(res.headers['content-length'] ?? 0) > limit ? limit + 1 : 0;
+      const tooLarge = () => {
+        const message = `response body larger than ${limit} bytes (HTTP ${res.statusCode}): not read`;
+        finish({ ok: false, networkError: 'other', message, tooLarge: true });
+        request.destroy();
+      };
+      if (received > limit) {
+        tooLarge();
+        return;
+      }
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > limit) tooLarge();
+        else chunks.push(chunk);
+      });
       res.on('error', (err) => finish(failed(err)));
       res.on('aborted', () => finish({ ok: false, networkError: 'reset', message: 'connection dropped before a response' }));
       res.on('end', () => {

@@ -139,7 +139,8 @@ function findKey(fields: Record<string, unknown>): KeyFound {
  *   update's `expectDeviceId`;
  * - booleans (`accountEnabled`, `isCompliant`, `isManaged`): true/false/yes/no/1/0 → JSON booleans;
  *   `isCompliant`/`isManaged` only with `allowMdmProperties`;
- * - strings: surrounding whitespace trimmed (noted); inner text sent as written; length limits
+ * - strings: surrounding whitespace trimmed (noted) — except in a rollback manifest (`row.exact`),
+ *   whose values are sent byte for byte; inner text sent as written; length limits
  *   (`MAX_LENGTH`); extension attributes go into `body.extensionAttributes`;
  * - an empty cell (or missing JSON key) sends nothing; the clear token (default `#clear`) or JSON
  *   `null` sends `null`, for extension attributes only;
@@ -183,7 +184,9 @@ export function createValidator(options: ValidatorOptions = {}): (row: ManifestR
       const value = fields[name];
       if (value === undefined) continue;
       const isText = typeof value === 'string';
-      const isClear = value === null || (isText && value.trim().toLowerCase() === clearToken);
+      // A rollback manifest's values are exact: never trimmed (the clear token is matched as written).
+      const exact = manifestRow.exact === true;
+      const isClear = value === null || (isText && (exact ? value : value.trim()).toLowerCase() === clearToken);
 
       if (MDM_COLUMNS.includes(name) && !options.allowMdmProperties) {
         if (isText && value.trim() === '') continue;
@@ -216,7 +219,7 @@ export function createValidator(options: ValidatorOptions = {}): (row: ManifestR
         problems.push(`${name} ${show(value)} is ${describeType(value)}; write it as text`);
         continue;
       }
-      const text = value.trim();
+      const text = exact ? value : value.trim();
       if (text === '') continue;
       if (text !== value) notes.push(`trimmed whitespace around ${name}`);
       const max = MAX_LENGTH[name];

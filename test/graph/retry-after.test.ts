@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseHttpDateMs, parseRetryAfterMs, parseThrottleLimitPercentage } from '../../src/graph/retry-after.js';
+import {
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  parseHttpDateMs,
+  parseRetryAfterMs,
+  parseThrottleLimitPercentage,
+  retryAfterBeyondMax,
+} from '../../src/graph/retry-after.js';
 
 const NOW = Date.UTC(2024, 8, 19, 11, 52, 23); // Thu, 19 Sep 2024 11:52:23 GMT
 
@@ -187,5 +193,15 @@ describe('parseThrottleLimitPercentage', () => {
     ['0.8,0.9', undefined],
   ])('%j → %j', (v, expected) => {
     expect(parseThrottleLimitPercentage(v)).toBe(expected);
+  });
+});
+
+describe('retryAfterBeyondMax (issue 14)', () => {
+  it('accepts waits up to the maximum; a longer one (or one no timer can hold) is named in seconds', () => {
+    expect(retryAfterBeyondMax(undefined, DEFAULT_MAX_RETRY_AFTER_MS)).toBeUndefined();
+    expect(retryAfterBeyondMax(600_000, DEFAULT_MAX_RETRY_AFTER_MS)).toBeUndefined();
+    expect(retryAfterBeyondMax(600_001, DEFAULT_MAX_RETRY_AFTER_MS)).toMatch(/wait 600.001 s .* 600 s/);
+    expect(retryAfterBeyondMax(parseRetryAfterMs('1000000000', 0), DEFAULT_MAX_RETRY_AFTER_MS)).toMatch(/wait 1000000000 s/);
+    expect(retryAfterBeyondMax(2 ** 31, Number.MAX_SAFE_INTEGER)).toMatch(/2147483.647 s/);
   });
 });

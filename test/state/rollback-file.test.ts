@@ -34,4 +34,33 @@ describe('RollbackFile', () => {
     RollbackFile.create(path, ['displayName'], '#clear').close();
     expect(existsSync(path)).toBe(false);
   });
+
+  it('write-ahead: each line is on disk before close; rows marked not written are left out at close; earlier lines of the chain are not repeated', () => {
+    const path = join(tempDir(), 'w.rollback.csv');
+    const f = RollbackFile.create(path, ['extensionAttribute1', 'extensionAttribute2'], '#clear');
+    const ID2 = '0b0b3b3c-1111-4e27-9da1-494c73cf256d';
+    const ID3 = '1c1c3b3c-1111-4e27-9da1-494c73cf256d';
+    f.remember(ID3, ['extensionAttribute1']); // an earlier rollback manifest of the chain holds it
+    expect(f.add(1, ID, [{ property: 'extensionAttribute1', from: 'a', to: 'x' }])).toBe(true);
+    expect(f.add(2, ID2, [{ property: 'extensionAttribute1', from: 'b', to: 'x' }])).toBe(true);
+    expect(f.add(3, ID3, [{ property: 'extensionAttribute1', from: 'x', to: 'y' }])).toBe(false);
+    expect(f.add(4, ID3, [{ property: 'extensionAttribute2', from: 'c', to: 'y' }])).toBe(true);
+    f.sync();
+    const header = 'rollbackOfRow,id,extensionAttribute1,extensionAttribute2\n';
+    expect(readFileSync(path, 'utf8')).toBe(`${header}1,${ID},a,\n2,${ID2},b,\n4,${ID3},,c\n`);
+    f.markNotWritten(2); // Graph refused it
+    expect(f.count).toBe(2);
+    f.close();
+    expect(readFileSync(path, 'utf8')).toBe(`${header}1,${ID},a,\n4,${ID3},,c\n`);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('every row marked not written: no file is left', () => {
+    const path = join(tempDir(), 'none.rollback.csv');
+    const f = RollbackFile.create(path, ['extensionAttribute1'], '#clear');
+    f.add(1, ID, [{ property: 'extensionAttribute1', from: 'a', to: 'x' }]);
+    f.markNotWritten(1);
+    f.close();
+    expect(existsSync(path)).toBe(false);
+  });
 });
