@@ -10,7 +10,7 @@ import type { Prng } from './prng.js';
 import type { GraphVersion } from './routes.js';
 import type { RequestLog, StatsCollector } from './stats.js';
 import type { DeviceStore } from './store.js';
-import type { TokenBucket } from './token-bucket.js';
+import type { BudgetLevels, Caller } from './budget-levels.js';
 
 /** Budget of a token bucket: `burst` tokens, refilled at `refillPerSecond` tokens/s. */
 export interface BudgetOptions {
@@ -34,10 +34,11 @@ export interface RuntimeSettings extends FaultOptions {
 export interface EmulatorContext {
   store: DeviceStore;
   tokens: TokenStore;
-  /** Write budget (one token per PATCH), or undefined when throttling is off. */
-  writeBucket: TokenBucket | undefined;
-  /** Read budget (one token per GET), or undefined (default). */
-  readBucket: TokenBucket | undefined;
+  /** Write budgets (one token per PATCH from each of the caller's buckets), or undefined when write
+   * throttling is off. */
+  writeLevels: BudgetLevels | undefined;
+  /** Read budget (one token per GET, per app and tenant), or undefined (default). */
+  readLevels: BudgetLevels | undefined;
   /** Seeded randomness for faults and batch response order. */
   prng: Prng;
   stats: StatsCollector;
@@ -70,6 +71,8 @@ export interface GraphCall {
   roles?: readonly string[];
   /** Delegated permissions (`scp`) of the caller's token: the caller is a signed-in user, not app-only. */
   scopes?: readonly string[];
+  /** Whom the request is charged to (the token's `tid`, `appid`, and `oid`/`upn` when delegated). */
+  caller: Caller;
   /** The outer request's ids (inner requests of a batch get their own request-id later). */
   requestId: string;
   clientRequestId: string;

@@ -45,6 +45,15 @@ export const FAULT_FLAGS = {
   slowMs: { type: 'number', describe: 'Delay of a slow request, ms (default 5000)' },
   /** Inner batch response 500 (`InternalServerError` or `UnknownError`). Never applies the write. */
   rateInner500: { type: 'number', rate: true, describe: 'Fraction of inner batch requests answered 500' },
+  /** Inner batch response 503 with an HTML page as its body (base64-encoded inside the batch, as
+   * Graph does for bodies that are not JSON: docs/graph-behaviour.md §2). Never applies the write. */
+  rateInner503Html: { type: 'number', rate: true, describe: 'Fraction of inner batch requests answered 503 with an HTML body (base64)' },
+  /** A write answered 429 although every budget has room (docs/graph-behaviour.md §3: 429s happen
+   * below the limits); scope `Tenant_Application`, seeded Retry-After 0.1–2 s. */
+  rate429BelowLimit: { type: 'number', rate: true, describe: 'Fraction of writes answered 429 although every budget has room' },
+  /** A retry that comes on time for its reserved write is refused once more with the same wait
+   * (docs/graph-behaviour.md §3: a retry after the full Retry-After may get 429 again). */
+  rateRepeat429: { type: 'number', rate: true, describe: 'Fraction of on-time retries refused again with the same Retry-After' },
   /** A PATCH that clears (`null`) an extension attribute answers 204 without clearing it. */
   dropClear: { type: 'boolean', describe: 'Acknowledge extension attribute clears (null) without applying them' },
 } as const satisfies Record<
@@ -127,11 +136,16 @@ export function planOuterFaults(prng: Prng, options: FaultOptions): OuterFaultPl
   return { latencyMs, kind: 'none' };
 }
 
-/** Decides the fault of one inner batch request: `undefined` (none) or a 500 code. */
-export function planInnerFault(prng: Prng, options: FaultOptions): 'InternalServerError' | 'UnknownError' | undefined {
+/** Decides the fault of one inner batch request: `undefined` (none), a 500 code, or an HTML 503. */
+export function planInnerFault(
+  prng: Prng,
+  options: FaultOptions,
+): 'InternalServerError' | 'UnknownError' | 'ServiceUnavailableHtml' | undefined {
   const r = prng.next();
   const v = prng.next();
-  if (r < clampRate(options.rateInner500)) return v < 0.5 ? 'InternalServerError' : 'UnknownError';
+  const r500 = clampRate(options.rateInner500);
+  if (r < r500) return v < 0.5 ? 'InternalServerError' : 'UnknownError';
+  if (r < r500 + clampRate(options.rateInner503Html)) return 'ServiceUnavailableHtml';
   return undefined;
 }
 

@@ -39,6 +39,8 @@ export const EMULATOR_FLAGS = {
   tokenLifetimeMs: { type: 'number', describe: 'Tokens expire after this many ms (default: never)', copy: true },
   writeBurst: { type: 'number', describe: 'Write budget capacity in writes (Graph: 3000)' },
   writeRefill: { type: 'number', describe: 'Write budget refill in writes per second (Graph: 20)' },
+  userWriteBurst: { type: 'number', describe: 'Per-user write budget (delegated callers) capacity in writes (Graph: 25)' },
+  userWriteRefill: { type: 'number', describe: 'Per-user write budget refill in writes per second (Graph: 2.5)' },
   throttle: { type: 'boolean', describe: 'Apply the write budget (--no-throttle disables it)', default: true },
   appOnly: {
     type: 'boolean',
@@ -108,6 +110,9 @@ export function emulatorOptionsFromArgs(args: EmulatorArgs): EmulatorOptions {
   if (args.throttle === false) options.writeBudget = false;
   else if (args.writeBurst !== undefined || args.writeRefill !== undefined) {
     options.writeBudget = { burst: args.writeBurst ?? 3000, refillPerSecond: args.writeRefill ?? 20 };
+  }
+  if (args.userWriteBurst !== undefined || args.userWriteRefill !== undefined) {
+    options.userWriteBudget = { burst: args.userWriteBurst ?? 25, refillPerSecond: args.userWriteRefill ?? 2.5 };
   }
   if (!args.https) delete options.https;
   if (args.entra || args.entraPort !== undefined || args.clientSecret !== undefined || args.roles !== undefined) {

@@ -25,12 +25,13 @@ import { createPrng } from './prng.js';
 import { createGraphServer } from './server.js';
 import { RequestLog, StatsCollector, type EmulatorStats, type LoggedRequest } from './stats.js';
 import { DeviceStore, loadDevicesFile } from './store.js';
-import { TokenBucket } from './token-bucket.js';
+import { BudgetLevels, type LevelBudgets } from './budget-levels.js';
 
 export type { Device, ExtensionAttributes } from './device-model.js';
 export type { EmulatorStats, LoggedRequest } from './stats.js';
 export type { FaultOptions, Latency } from './faults.js';
 export type { BudgetOptions } from './context.js';
+export type { Caller, LevelSnapshot, ThrottleScopeName } from './budget-levels.js';
 export type { CallerClaims } from './entra/jwt.js';
 export type {
   Entra,
@@ -65,6 +66,12 @@ export const GRAPH_WRITE_BUDGET: BudgetOptions = { burst: 3000, refillPerSecond:
  * (learn.microsoft.com/en-us/graph/throttling-limits: base 1 for paths not listed, `$select` −1, never below 1).
  */
 export const GRAPH_READ_BUDGET: BudgetOptions = { burst: 3500, refillPerSecond: 350 };
+/** Graph's device write budget per user per tenant (delegated callers): 25 writes per 10 s = burst 25, 2.5 writes/s (docs/graph-behaviour.md §3). */
+export const GRAPH_USER_WRITE_BUDGET: BudgetOptions = { burst: 25, refillPerSecond: 2.5 };
+/** Graph's write budget per tenant, all applications together: 18,000 writes per 5 min = burst 18,000, 60 writes/s (docs/graph-behaviour.md §3). */
+export const GRAPH_TENANT_WRITE_BUDGET: BudgetOptions = { burst: 18_000, refillPerSecond: 60 };
+/** Graph's write budget per application, all tenants together: 35,000 writes per 5 min = burst 35,000, 116.7 writes/s (docs/graph-behaviour.md §3). */
+export const GRAPH_APP_WRITE_BUDGET: BudgetOptions = { burst: 35_000, refillPerSecond: 35_000 / 300 };
 /** Default app (client) id shown in throttle headers/messages. */
 export const DEFAULT_APP_ID = '3c9b1e52-6f2a-4c1e-9a55-0e1d2b3a4c5d';
 /** Default tenant id shown in throttle messages. */
@@ -79,6 +86,16 @@ export interface EmulatorConfig extends FaultOptions {
   /** Write budget per app+tenant, one token per PATCH (single or in a batch). Default
    * {@link GRAPH_WRITE_BUDGET}; `false` disables write throttling. Changing it refills the bucket. */
   writeBudget?: BudgetOptions | false;
+  /** Write budget per user per tenant, charged by delegated callers only (tokens with `scp`; keyed by
+   * the token's `oid`, else `upn`). Default {@link GRAPH_USER_WRITE_BUDGET}, or off when `writeBudget`
+   * is `false`; `false` = off. 429 scope `Tenant_User/Write/<appId>/<userId>`. */
+  userWriteBudget?: BudgetOptions | false;
+  /** Write budget per tenant, all applications together. Default {@link GRAPH_TENANT_WRITE_BUDGET},
+   * or off when `writeBudget` is `false`. 429 scope `Tenant/Write/<appId>/<tenantId>`. */
+  tenantWriteBudget?: BudgetOptions | false;
+  /** Write budget per application, all tenants together. Default {@link GRAPH_APP_WRITE_BUDGET}, or
+   * off when `writeBudget` is `false`. 429 scope `Application/Write/<appId>/<tenantId>`. */
+  appWriteBudget?: BudgetOptions | false;
   /** Optional resource-unit budget for reads, one unit per GET (outer or inside a `$batch`), apart
    * from the write budget; {@link GRAPH_READ_BUDGET} is Graph's for small tenants. A refused GET gets
    * 429 with `x-ms-throttle-information: ResourceUnitLimitExceeded`. PATCHes are charged to the write
@@ -93,9 +110,10 @@ export interface EmulatorConfig extends FaultOptions {
   revokeTokensAfterMs?: number;
   /** Seed for faults and batch response order; setting it restarts the sequence. */
   seed?: number | string;
-  /** App id in throttle headers and messages. */
+  /** App id of the emulator's own tokens (and of opaque tokens) in throttle headers and messages. */
   appId?: string;
-  /** Tenant id in throttle messages. */
+  /** Tenant id of the emulator's own tokens (and of opaque tokens). Tokens naming another `tid`
+   * ({@link Emulator.issueToken} with `claims.tenantId`) are served too, each tenant with budgets of its own. */
   tenantId?: string;
   /** ms a throttled device's reserved token stays held after its Retry-After time. Default 2,000. */
   reservationGraceMs?: number;
@@ -178,17 +196,31 @@ export interface Emulator {
 
 const monoNow = (): number => performance.now();
 
-function makeBucket(
-  budget: BudgetOptions | false | undefined,
-  fallback: BudgetOptions | false,
-  settings: RuntimeSettings,
-): TokenBucket | undefined {
-  const b = budget === undefined ? fallback : budget;
-  if (b === false) return undefined;
-  return new TokenBucket(
-    { burst: b.burst, refillPerSecond: b.refillPerSecond, graceMs: settings.reservationGraceMs, toleranceMs: settings.retryToleranceMs },
-    monoNow(),
-  );
+/** The write budgets as configured: `writeBudget: false` turns the others' defaults off too. */
+interface WriteBudgets {
+  writeBudget: BudgetOptions | false;
+  userWriteBudget: BudgetOptions | false | undefined;
+  tenantWriteBudget: BudgetOptions | false | undefined;
+  appWriteBudget: BudgetOptions | false | undefined;
+}
+
+function makeLevels(levels: LevelBudgets, settings: RuntimeSettings): BudgetLevels | undefined {
+  if (Object.values(levels).length === 0) return undefined;
+  return new BudgetLevels(levels, { graceMs: settings.reservationGraceMs, toleranceMs: settings.retryToleranceMs });
+}
+
+function writeLevels(w: WriteBudgets, settings: RuntimeSettings): BudgetLevels | undefined {
+  const pick = (b: BudgetOptions | false | undefined, graph: BudgetOptions) =>
+    b === undefined ? (w.writeBudget === false ? false : graph) : b;
+  const levels: LevelBudgets = {};
+  const user = pick(w.userWriteBudget, GRAPH_USER_WRITE_BUDGET);
+  const tenant = pick(w.tenantWriteBudget, GRAPH_TENANT_WRITE_BUDGET);
+  const app = pick(w.appWriteBudget, GRAPH_APP_WRITE_BUDGET);
+  if (user) levels.Tenant_User = user;
+  if (w.writeBudget) levels.Tenant_Application = w.writeBudget;
+  if (tenant) levels.Tenant = tenant;
+  if (app) levels.Application = app;
+  return makeLevels(levels, settings);
 }
 
 /**
@@ -212,7 +244,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   for (const key of FAULT_KEYS) if (options[key] !== undefined) Object.assign(settings, { [key]: options[key] });
 
-  let writeBudget: BudgetOptions | false = options.writeBudget ?? GRAPH_WRITE_BUDGET;
+  const budgets: WriteBudgets = {
+    writeBudget: options.writeBudget ?? GRAPH_WRITE_BUDGET,
+    userWriteBudget: options.userWriteBudget,
+    tenantWriteBudget: options.tenantWriteBudget,
+    appWriteBudget: options.appWriteBudget,
+  };
   let readBudget: BudgetOptions | false = options.readBudget ?? false;
   const tokens = new TokenStore(options.tokenLifetimeMs);
   const defaultClaims: CallerClaims = options.tokenClaims ?? (settings.appOnly ? { roles: DEFAULT_ROLES } : { scp: DEVICE_WRITE_SCOPE });
@@ -243,8 +280,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const ctx: EmulatorContext = {
     store: new DeviceStore(rawDevices),
     tokens,
-    writeBucket: makeBucket(writeBudget, false, settings),
-    readBucket: makeBucket(readBudget, false, settings),
+    writeLevels: writeLevels(budgets, settings),
+    readLevels: readBudget ? makeLevels({ Tenant_Application: readBudget }, settings) : undefined,
     prng: createPrng(`emulator:${String(seed)}`),
     stats: new StatsCollector(),
     log: new RequestLog(options.maxLogEntries ?? 250_000),
@@ -252,17 +289,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     monoNow,
     clock: options.clock ?? Date.now,
   };
-  const writeBudgetSnapshot = (): EmulatorStats['writeBudget'] => {
-    const bucket = ctx.writeBucket;
-    if (!bucket || writeBudget === false) return null;
+  /** Counters, with the app+tenant write bucket of the emulator's own app and tenant as `writeBudget`. */
+  const statsSnapshot = (): EmulatorStats => {
     const now = monoNow();
-    return {
-      burst: writeBudget.burst,
-      refillPerSecond: writeBudget.refillPerSecond,
-      tokens: bucket.levelAt(now),
-      usage: bucket.usageAt(now),
-      reservations: bucket.pendingReservations(now),
-    };
+    const wb = budgets.writeBudget;
+    const bucket = ctx.writeLevels?.bucket('Tenant_Application', `${settings.appId}/${settings.tenantId}`);
+    const writeBudget: EmulatorStats['writeBudget'] = wb
+      ? {
+          burst: wb.burst,
+          refillPerSecond: wb.refillPerSecond,
+          tokens: bucket ? bucket.levelAt(now) : wb.burst,
+          usage: bucket ? bucket.usageAt(now) : 0,
+          reservations: bucket ? bucket.pendingReservations(now) : 0,
+        }
+      : null;
+    return ctx.stats.snapshot(writeBudget, ctx.writeLevels?.snapshot(now) ?? []);
   };
 
   tokens.revokeAfterMs = options.revokeTokensAfterMs;
@@ -270,7 +311,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // graph-bulk command loads this module (the CLI registers the emulator command).
   const tls: TlsMaterial | undefined =
     options.https || options.entra ? await (await import('./entra/tls.js')).generateTlsMaterial() : undefined;
-  const { server, cancelDelays } = createGraphServer(ctx, writeBudgetSnapshot, options.https ? tls : undefined);
+  const { server, cancelDelays } = createGraphServer(ctx, statsSnapshot, options.https ? tls : undefined);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException) => {
@@ -326,7 +367,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }),
         entra?.stop(),
       ]).then(() => tls?.dispose())),
-    stats: () => ctx.stats.snapshot(writeBudgetSnapshot()),
+    stats: statsSnapshot,
     requests: () => ctx.log.list(),
     resetLog: () => ctx.log.clear(),
     configure: (partial) => {
@@ -342,13 +383,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (has('revokeTokensAfterMs')) tokens.revokeAfterMs = partial.revokeTokensAfterMs;
       if (partial.seed !== undefined) ctx.prng = createPrng(`emulator:${String(partial.seed)}`);
       const bucketSettingsChanged = partial.reservationGraceMs !== undefined || partial.retryToleranceMs !== undefined;
-      if (partial.writeBudget !== undefined || bucketSettingsChanged) {
-        if (partial.writeBudget !== undefined) writeBudget = partial.writeBudget;
-        ctx.writeBucket = makeBucket(writeBudget, false, settings);
+      const writeKeys = ['writeBudget', 'userWriteBudget', 'tenantWriteBudget', 'appWriteBudget'] as const;
+      if (writeKeys.some((k) => partial[k] !== undefined) || bucketSettingsChanged) {
+        for (const k of writeKeys) if (partial[k] !== undefined) Object.assign(budgets, { [k]: partial[k] });
+        ctx.writeLevels = writeLevels(budgets, settings);
       }
       if (partial.readBudget !== undefined || bucketSettingsChanged) {
         if (partial.readBudget !== undefined) readBudget = partial.readBudget;
-        ctx.readBucket = makeBucket(readBudget, false, settings);
+        ctx.readLevels = readBudget ? makeLevels({ Tenant_Application: readBudget }, settings) : undefined;
       }
     },
     issueToken: (lifetimeMs, claims) => issue(lifetimeMs ?? tokens.defaultLifetimeMs, claims),

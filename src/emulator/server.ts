@@ -14,6 +14,7 @@ import { isJsonContentType } from './batch.js';
 import { errorResult, type CallBody, type EmulatorContext, type GraphCall, type GraphResult } from './context.js';
 import { GraphErrors } from './errors.js';
 import { SERVICE_UNAVAILABLE_HTML, planOuterFaults, type OuterFaultPlan } from './faults.js';
+import { callerOf } from './caller.js';
 import { dispatchRoute } from './handlers/dispatch.js';
 import { renderResult } from './respond.js';
 import { parseResourcePath, routeLabel, splitVersion, type ResourceRoute } from './routes.js';
@@ -61,12 +62,12 @@ function sendJson(res: ServerResponse, status: number, headers: Record<string, s
 /**
  * Creates (does not start) the emulator's HTTP server.
  * @param ctx shared state
- * @param writeBudgetSnapshot current write budget for the stats endpoint
+ * @param statsSnapshot the counters for the stats endpoint
  * @param tls PEM key and certificate: serve https instead of http
  */
 export function createGraphServer(
   ctx: EmulatorContext,
-  writeBudgetSnapshot: () => EmulatorStats['writeBudget'],
+  statsSnapshot: () => EmulatorStats,
   tls?: { key: string; cert: string },
 ): GraphServer {
   const pending = new Set<() => void>();
@@ -101,7 +102,7 @@ export function createGraphServer(
     if (rawPath.startsWith('/_emulator/')) {
       req.resume();
       if (method === 'GET' && rawPath === '/_emulator/stats') {
-        return sendJson(res, 200, { 'Content-Type': 'application/json' }, ctx.stats.snapshot(writeBudgetSnapshot()));
+        return sendJson(res, 200, { 'Content-Type': 'application/json' }, statsSnapshot());
       }
       if (method === 'GET' && rawPath === '/_emulator/requests') {
         return sendJson(res, 200, { 'Content-Type': 'application/json' }, ctx.log.list());
@@ -226,6 +227,11 @@ export function createGraphServer(
       baseUrl: `${scheme}://${req.headers.host ?? 'localhost'}`,
       roles: tokenCheck.roles,
       scopes: tokenCheck.scopes,
+      caller: callerOf(
+        req.headers.authorization,
+        tokenCheck.scopes !== undefined || (tokenCheck.roles === undefined && !ctx.settings.appOnly),
+        ctx.settings,
+      ),
       requestId,
       clientRequestId,
       arrivedAt,

@@ -1,6 +1,7 @@
 /**
  * Counters and the in-process request log of the emulator.
  */
+import type { LevelSnapshot } from './budget-levels.js';
 
 /**
  * Counters served at `GET /_emulator/stats` and by `Emulator.stats()`.
@@ -24,18 +25,39 @@ export interface EmulatorStats {
   innerRequests: { total: number; byStatus: Record<string, number> };
   /** PATCHes whose changes were applied (answered 204, or applied before an injected 504). */
   writesApplied: number;
-  /** 429 responses sent: outer (single requests), inner (inside batches), total. */
-  throttled: { outer: number; inner: number; total: number };
+  /** 429 responses sent: outer (single requests), inner (inside batches), total; `byScope` by
+   * `<Scope>/<Limit>` of their `x-ms-throttle-scope` (e.g. `Tenant_User/Write`); `belowLimit` = 429s
+   * sent although every budget had room (`rate429BelowLimit`); `repeated` = retries that came on time
+   * and were refused once more (`rateRepeat429`). */
+  throttled: {
+    outer: number;
+    inner: number;
+    total: number;
+    byScope: Record<string, number>;
+    belowLimit: number;
+    repeated: number;
+  };
   /** Writes to a device that had been told to wait by a 429 and came back before that
    * Retry-After elapsed (each was answered 429 again with the remaining wait). */
   earlyRetries: number;
   /** Injected faults by kind. `droppedClears` = extension attribute clears acknowledged but not applied. */
-  faults: { dropped: number; status503: number; status504: number; slow: number; inner500: number; droppedClears: number; forced: number };
+  faults: {
+    dropped: number;
+    status503: number;
+    status504: number;
+    slow: number;
+    inner500: number;
+    inner503: number;
+    droppedClears: number;
+    forced: number;
+  };
   /** 401 responses. */
   unauthorized: number;
   /** Current write budget, or `null` when throttling is off. `tokens` may be negative while
    * reservations are outstanding; `usage` = consumed / burst. */
   writeBudget: { burst: number; refillPerSecond: number; tokens: number; usage: number; reservations: number } | null;
+  /** Every write bucket used so far, one per scope and key (user, app+tenant, tenant, app). */
+  writeBudgets: LevelSnapshot[];
 }
 
 /** One Graph request as the emulator saw it (outer, or an inner request of a batch). */
@@ -84,8 +106,11 @@ export class StatsCollector {
   throttledOuter = 0;
   throttledInner = 0;
   earlyRetries = 0;
+  throttledBelowLimit = 0;
+  repeated429 = 0;
+  private readonly byScope: Record<string, number> = {};
   unauthorized = 0;
-  readonly faults = { dropped: 0, status503: 0, status504: 0, slow: 0, inner500: 0, droppedClears: 0, forced: 0 };
+  readonly faults = { dropped: 0, status503: 0, status504: 0, slow: 0, inner500: 0, inner503: 0, droppedClears: 0, forced: 0 };
 
   /** Counts a finished outer request. `status` is a number or `dropped`/`aborted`. */
   outer(route: string, status: number | 'dropped' | 'aborted'): void {
@@ -104,19 +129,32 @@ export class StatsCollector {
     if (status === 429) this.throttledInner += 1;
   }
 
+  /** Counts a 429 of `scope` (`<Scope>/<Limit>`, e.g. `Tenant_Application/Write`). */
+  throttledScope(scope: string): void {
+    bump(this.byScope, scope);
+  }
+
   /** A snapshot (plain JSON). */
-  snapshot(writeBudget: EmulatorStats['writeBudget']): EmulatorStats {
+  snapshot(writeBudget: EmulatorStats['writeBudget'], writeBudgets: LevelSnapshot[] = []): EmulatorStats {
     return structuredClone({
       startedAt: new Date(this.startedAtMs).toISOString(),
       uptimeMs: Date.now() - this.startedAtMs,
       requests: { total: this.total, byRoute: this.byRoute, byStatus: this.byStatus },
       innerRequests: { total: this.innerTotal, byStatus: this.innerByStatus },
       writesApplied: this.writesApplied,
-      throttled: { outer: this.throttledOuter, inner: this.throttledInner, total: this.throttledOuter + this.throttledInner },
+      throttled: {
+        outer: this.throttledOuter,
+        inner: this.throttledInner,
+        total: this.throttledOuter + this.throttledInner,
+        byScope: this.byScope,
+        belowLimit: this.throttledBelowLimit,
+        repeated: this.repeated429,
+      },
       earlyRetries: this.earlyRetries,
       faults: this.faults,
       unauthorized: this.unauthorized,
       writeBudget,
+      writeBudgets,
     });
   }
 }

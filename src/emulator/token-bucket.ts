@@ -37,6 +37,8 @@ export type TakeResult =
 interface Reservation {
   /** ms at which the token is the target's. */
   at: number;
+  /** The wait (ms) the target was told when the reservation was made (its `Retry-After`). */
+  waitMs: number;
   /** ms after which an unclaimed reservation is refunded. */
   expiresAt: number;
 }
@@ -93,8 +95,36 @@ export class TokenBucket {
     this.tokens -= 1;
     const waitMs = Math.max(1, Math.ceil(-this.tokens / this.refillPerMs));
     const at = now + waitMs;
-    this.reservations.set(target, { at, expiresAt: at + this.graceMs });
+    this.reservations.set(target, { at, waitMs, expiresAt: at + this.graceMs });
     return { allowed: false, usage: this.usage(), retryAfterMs: waitMs, early: false };
+  }
+
+  /**
+   * What {@link take} would do for `target` at `now`, without doing it: `token` (a whole token is
+   * in the bucket), `reservation` (the target's reserved token is usable), `early` (the target holds
+   * a reservation it is too early for) or `empty` (no token: take would reserve one).
+   */
+  peek(now: number, target: string): 'token' | 'reservation' | 'early' | 'empty' {
+    this.advance(now);
+    const reservation = this.reservations.get(target);
+    if (reservation) return now >= reservation.at - this.toleranceMs ? 'reservation' : 'early';
+    return this.tokens >= 1 ? 'token' : 'empty';
+  }
+
+  /**
+   * Refuses a target that came back on time for its reservation once more (Graph may throttle a
+   * retry made after the full Retry-After: docs/graph-behaviour.md §3): the reservation moves
+   * `waitMs` later (default: the wait it was first given — "continue to use the recommended
+   * Retry-After delay"). Returns that wait in ms, or undefined when the target holds no reservation.
+   */
+  postpone(now: number, target: string, waitMs?: number): number | undefined {
+    this.advance(now);
+    const reservation = this.reservations.get(target);
+    if (!reservation) return undefined;
+    const wait = Math.max(1, Math.ceil(waitMs ?? reservation.waitMs));
+    reservation.at = now + wait;
+    reservation.expiresAt = reservation.at + this.graceMs;
+    return wait;
   }
 
   /** Usage (consumed / burst) at `now` without taking anything. */

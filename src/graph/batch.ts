@@ -128,7 +128,9 @@ export function buildBatchBody(items: readonly BatchItem[]): {
  * One inner response of a `$batch`.
  * - `status`: the inner HTTP status (the outer one is 200 whenever the batch parsed).
  * - `headers`: names lower-cased, values strings (`retry-after` is here for inner 429s).
- * - `body`: as Graph returned it (parsed JSON for JSON responses; absent → undefined).
+ * - `body`: as Graph returned it (parsed JSON for JSON responses; absent → undefined); a body that
+ *   is not JSON (inner `Content-Type` other than JSON) comes base64-encoded from Graph and is
+ *   decoded here to its text (docs/graph-behaviour.md §2), e.g. an HTML error page.
  */
 export interface InnerResponse {
   id: string;
@@ -216,10 +218,27 @@ export function parseBatchResponse(
       unexpected.push(id);
       return;
     }
-    byId.set(sent, { id, status, headers: lowerCaseHeaders(entry['headers']), body: entry['body'] });
+    const headers = lowerCaseHeaders(entry['headers']);
+    byId.set(sent, { id, status, headers, body: decodeInnerBody(entry['body'], headers['content-type']) });
   });
   const missing = sentIds.filter((id) => !byId.has(id));
   return { byId, missing, unexpected };
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/**
+ * An inner body as the product reads it: Graph base64-encodes (URL-safe or not) a body whose
+ * `Content-Type` is not JSON (docs/graph-behaviour.md §2; learn.microsoft.com/en-us/graph/json-batching).
+ * Such a string is decoded to UTF-8 text; JSON values, bodies without a Content-Type and strings that
+ * are not base64 are returned as they are. Pure, never throws.
+ */
+export function decodeInnerBody(body: unknown, contentType: string | undefined): unknown {
+  if (typeof body !== 'string' || contentType === undefined) return body;
+  if (/^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i.test(contentType.trim())) return body;
+  const compact = body.replace(/\s+/g, '');
+  if (compact === '' || !BASE64.test(compact)) return body;
+  return Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
 }
 
 /**

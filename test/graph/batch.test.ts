@@ -4,6 +4,7 @@ import {
   BatchResponseError,
   MAX_BATCH_REQUESTS,
   buildBatchBody,
+  decodeInnerBody,
   longestRetryAfterMs,
   parseBatchResponse,
   type BatchItem,
@@ -196,6 +197,29 @@ describe('parseBatchResponse', () => {
 
   it('throws on case-insensitively duplicated sent ids', () => {
     expect(() => parseBatchResponse({ responses: [] }, ['a', 'A'])).toThrow(BatchResponseError);
+  });
+
+  it('decodes a base64 body that is not JSON (docs/graph-behaviour.md §2) and leaves JSON bodies alone', () => {
+    const html = '<html><body><h1>Service Unavailable</h1></body></html>';
+    const { byId } = parseBatchResponse(
+      {
+        responses: [
+          { id: '1', status: 503, headers: { 'Content-Type': 'text/html' }, body: Buffer.from(html).toString('base64') },
+          { id: '2', status: 404, headers: { 'Content-Type': 'application/json' }, body: { error: { code: 'Request_ResourceNotFound' } } },
+          { id: '3', status: 200, headers: { 'content-type': 'application/json;odata.metadata=minimal' }, body: 'aGVsbG8=' },
+        ],
+      },
+      ['1', '2', '3'],
+    );
+    expect(byId.get('1')?.body).toBe(html);
+    expect(byId.get('2')?.body).toEqual({ error: { code: 'Request_ResourceNotFound' } });
+    expect(byId.get('3')?.body).toBe('aGVsbG8=');
+  });
+
+  it('decodeInnerBody: URL-safe base64 too; text that is not base64, or without a Content-Type, as is', () => {
+    expect(decodeInnerBody(Buffer.from('a?b>c').toString('base64url'), 'text/plain')).toBe('a?b>c');
+    expect(decodeInnerBody('<html>not base64</html>', 'text/html')).toBe('<html>not base64</html>');
+    expect(decodeInnerBody('aGVsbG8=', undefined)).toBe('aGVsbG8=');
   });
 });
 

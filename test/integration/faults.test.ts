@@ -137,3 +137,18 @@ describe('maxErrors', () => {
     expect(r.rows.filter((x) => x.outcome === 'updated')).toHaveLength(57);
   });
 });
+
+describe('inner bodies that are not JSON', () => {
+  it('batch: an inner 503 whose HTML body Graph sent base64-encoded is decoded; the row says what the page said', async () => {
+    const f = fleet(20, 'inner-html');
+    const r = await run(f, { mode: 'batch', maxRetries: 0, readFirst: false }, { rateInner503Html: 1 });
+    expect(r.rows).toHaveLength(20);
+    for (const row of r.rows) {
+      expect(row.outcome).toBe('failed');
+      expect(row.httpStatus).toBe('503');
+      expect(row.errorMessage).toMatch(/Service Unavailable/);
+      expect(row.errorMessage).not.toMatch(/PGh0bWw/); // base64 of "<html"
+    }
+    expect(r.emu.stats().faults.inner503).toBe(20);
+  });
+});

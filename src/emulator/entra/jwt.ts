@@ -12,6 +12,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export interface CallerClaims {
   roles?: readonly string[];
   scp?: string;
+  /** `tid` of the token (default: the emulator's tenant): a token of another tenant, for one app across tenants. */
+  tenantId?: string;
+  /** `appid` of the token (default: the emulator's app): another app of the same tenant. */
+  appId?: string;
+  /** `oid` of a delegated token's user (default: the emulated admin's), the per-user budget's key. */
+  userId?: string;
+  /** `upn` of a delegated token's user (default `admin@contoso.example`). */
+  upn?: string;
 }
 
 /**
@@ -33,17 +41,19 @@ export function accessTokenPayload(o: {
   const delegated = o.caller.scp !== undefined;
   return {
     aud: o.resource,
-    iss: `https://sts.windows.net/${o.tenantId}/`,
+    iss: `https://sts.windows.net/${o.caller.tenantId ?? o.tenantId}/`,
     iat,
     nbf: iat,
     exp: Math.floor((o.nowMs + o.lifetimeMs) / 1000),
-    appid: o.clientId,
+    appid: o.caller.appId ?? o.clientId,
     appidacr: o.appidacr ?? '1',
     idtyp: delegated ? 'user' : 'app',
-    oid: delegated ? '0a1b2c3d-0000-4000-8000-00000000a11c' : o.clientId,
-    sub: o.clientId,
-    tid: o.tenantId,
-    ...(delegated ? { scp: o.caller.scp, upn: 'admin@contoso.example', name: 'Emulated admin' } : { roles: [...(o.caller.roles ?? [])] }),
+    oid: delegated ? (o.caller.userId ?? '0a1b2c3d-0000-4000-8000-00000000a11c') : (o.caller.appId ?? o.clientId),
+    sub: o.caller.appId ?? o.clientId,
+    tid: o.caller.tenantId ?? o.tenantId,
+    ...(delegated
+      ? { scp: o.caller.scp, upn: o.caller.upn ?? 'admin@contoso.example', name: 'Emulated admin' }
+      : { roles: [...(o.caller.roles ?? [])] }),
     uti: o.tokenId,
     ver: '1.0',
   };

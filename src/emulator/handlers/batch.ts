@@ -7,15 +7,17 @@
  * an absolute url, gets an inner 400 "Resource not found for the segment 'v1.0'."); no auth check
  * (the outer request's token covers the batch); a body whose Content-Type is not JSON is
  * unreadable (inner 400); `dependsOn` on a failed request → inner 424.
- * Inner responses: `{"id","status","headers":{…},"body"?}` — `body` is omitted for 204; the
+ * Inner responses: `{"id","status","headers":{…},"body"?}` — `body` is omitted for 204; a body
+ * that is not JSON (an HTML error page) is base64-encoded, its `Content-Type` in `headers`; the
  * `Retry-After` header name of an inner 429 is `Retry-After` or `retry-after` (seeded), since
- * the header case varies in Graph.
+ * the header case varies in Graph; no `request-id` or `client-request-id` headers (Graph sends few
+ * inner headers: docs/graph-behaviour.md §2).
  */
 import { randomUUID } from 'node:crypto';
 import { headerValue, isJsonContentType, parseBatchEnvelope, type BatchInnerRequest } from '../batch.js';
 import { errorResult, type CallBody, type EmulatorContext, type GraphCall, type GraphResult } from '../context.js';
 import { GraphErrors } from '../errors.js';
-import { planInnerFault } from '../faults.js';
+import { SERVICE_UNAVAILABLE_HTML, planInnerFault } from '../faults.js';
 import { renderResult } from '../respond.js';
 import { parseResourcePath, type ResourceRoute } from '../routes.js';
 import { logHeaders } from '../stats.js';
@@ -91,6 +93,9 @@ export function handleBatch(ctx: EmulatorContext, call: GraphCall): GraphResult 
     });
     if (failedDep !== undefined) {
       result = errorResult(GraphErrors.failedDependency());
+    } else if (fault === 'ServiceUnavailableHtml') {
+      ctx.stats.faults.inner503 += 1;
+      result = { status: 503, headers: {}, text: { contentType: 'text/html', body: SERVICE_UNAVAILABLE_HTML } };
     } else if (fault) {
       ctx.stats.faults.inner500 += 1;
       result = errorResult(GraphErrors.internal(fault));
@@ -109,7 +114,7 @@ export function handleBatch(ctx: EmulatorContext, call: GraphCall): GraphResult 
       result = dispatchRoute(ctx, inner, route);
     }
     const clientRequestId = headerValue(req.headers, 'client-request-id') ?? call.clientRequestId;
-    const rendered = renderResult(result, { requestId: entry.requestId, clientRequestId }, Date.now());
+    const rendered = renderResult(result, { requestId: entry.requestId, clientRequestId }, Date.now(), true);
     const headers = { ...rendered.headers };
     if (headers['Retry-After'] !== undefined && caseVariant) {
       headers['retry-after'] = headers['Retry-After'];
@@ -123,7 +128,8 @@ export function handleBatch(ctx: EmulatorContext, call: GraphCall): GraphResult 
     statusById.set(req.id.toLowerCase(), result.status);
     const response: BatchInnerResponse = { id: req.id, status: result.status, headers };
     if (rendered.json !== undefined) response.body = rendered.json;
-    else if (rendered.text !== undefined) response.body = rendered.text;
+    // Not JSON: base64 (docs/graph-behaviour.md §2, "base64 URL-encoded value").
+    else if (rendered.text !== undefined) response.body = Buffer.from(rendered.text, 'utf8').toString('base64');
     responses.push(response);
   }
   return {

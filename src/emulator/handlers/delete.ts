@@ -16,7 +16,7 @@ import { DEVICE_WRITE_ROLES, DEVICE_WRITE_SCOPE } from './patch.js';
 /** Handles one device DELETE; on success removes the device and answers 204 with no body. */
 export function deleteDevice(ctx: EmulatorContext, call: GraphCall, address: DeviceAddress): GraphResult {
   const device = ctx.store.resolve(address);
-  const budget = checkBudget(ctx, 'write', device?.id ?? `${address.keyType}:${address.key}`);
+  const budget = checkBudget(ctx, 'write', device?.id ?? `${address.keyType}:${address.key}`, call.caller);
   if (!budget.allowed) return budget.result;
   const headers = budget.headers;
   if (call.roles && !call.roles.some((r) => DEVICE_WRITE_ROLES.includes(r)))

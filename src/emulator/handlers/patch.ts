@@ -24,7 +24,7 @@ export const DEVICE_WRITE_SCOPE = 'Directory.AccessAsUser.All';
 /** Handles one device PATCH; on success stores the new state and answers 204 with no body. */
 export function patchDevice(ctx: EmulatorContext, call: GraphCall, address: DeviceAddress): GraphResult {
   const device = ctx.store.resolve(address);
-  const budget = checkBudget(ctx, 'write', device?.id ?? `${address.keyType}:${address.key}`);
+  const budget = checkBudget(ctx, 'write', device?.id ?? `${address.keyType}:${address.key}`, call.caller);
   if (!budget.allowed) return budget.result;
   const headers = budget.headers;
   if (call.roles && !call.roles.some((r) => DEVICE_WRITE_ROLES.includes(r)))

@@ -18,7 +18,7 @@ export function getDevice(ctx: EmulatorContext, call: GraphCall, address: Device
   const parsed = parseDeviceQuery(call.params, false);
   if (!parsed.ok) return errorResult(parsed.error);
   const device = ctx.store.resolve(address);
-  const budget = checkBudget(ctx, 'read', device?.id ?? `${address.keyType}:${address.key}`);
+  const budget = checkBudget(ctx, 'read', device?.id ?? `${address.keyType}:${address.key}`, call.caller);
   if (!budget.allowed) return budget.result;
   if (!device) return errorResult(GraphErrors.notFound(address.key), budget.headers);
   const select = parsed.query.select;
@@ -36,7 +36,7 @@ export function getDevice(ctx: EmulatorContext, call: GraphCall, address: Device
 export function listDevices(ctx: EmulatorContext, call: GraphCall): GraphResult {
   const parsed = parseDeviceQuery(call.params, true, { consistencyLevel: call.consistencyLevel });
   if (!parsed.ok) return errorResult(parsed.error);
-  const budget = checkBudget(ctx, 'read', 'list:devices');
+  const budget = checkBudget(ctx, 'read', 'list:devices', call.caller);
   if (!budget.allowed) return budget.result;
   const { select, top, offset, filter, count, orderBy } = parsed.query;
   const all = sortDevices(filter ? ctx.store.all().filter(filter.test) : ctx.store.all(), orderBy);
