@@ -186,6 +186,7 @@ export function signInTokenSource(settings: CredentialSettings & { scope: string
     clientId: resolved.clientId,
     authorityHost: resolved.authorityHost,
     secrets: [env.AZURE_CLIENT_SECRET, env.AZURE_CLIENT_CERTIFICATE_PASSWORD].filter((s): s is string => !!s),
+    scope: settings.scope,
   };
   const viaManagedIdentity =
     settings.auth === 'managed-identity' ||
@@ -194,7 +195,9 @@ export function signInTokenSource(settings: CredentialSettings & { scope: string
     ...(viaManagedIdentity ? { bypassCache: managedIdentityCacheBypass(resolved.clientId) } : {}),
     explain: async (err) => {
       const unresolved = /endpoints_resolution_error/.test(String((err as Error)?.message ?? err)) && resolved.tenantId;
-      const diagnosis = unresolved ? await diagnoseAuthority(resolved.authorityHost, resolved.tenantId!) : undefined;
+      const diagnosis = unresolved
+        ? await diagnoseAuthority(resolved.authorityHost, resolved.tenantId!, 10_000, settings.network)
+        : undefined;
       return explainSignInError(err, context, diagnosis);
     },
   });

@@ -6,6 +6,8 @@
  * Codes: learn.microsoft.com/entra/identity-platform/reference-error-codes.
  */
 import { redactSecrets } from '../graph/errors.js';
+import { sendHttp } from '../send/http.js';
+import type { Network } from '../send/network.js';
 
 /** What was being signed in with, to word the advice. */
 export interface SignInContext {
@@ -17,6 +19,8 @@ export interface SignInContext {
   authorityHost: string;
   /** Secret values that must never appear in a message (client secret, certificate password). */
   secrets: readonly string[];
+  /** The scope tokens are asked for (`{graph-root}/.default`), for the advice. */
+  scope?: string;
 }
 
 /** A sign-in failure with its message already made safe and helpful. */
@@ -66,7 +70,10 @@ const ADVICE: ReadonlyArray<[RegExp, (c: SignInContext) => string]> = [
     () =>
       'the app (or user-assigned identity) needs a federated identity credential whose issuer, subject (system:serviceaccount:<namespace>:<service account>) and audience (api://AzureADTokenExchange) match the token in AZURE_FEDERATED_TOKEN_FILE',
   ],
-  [/^(1002012|500011|70011)$/, () => 'the token scope is {Graph root}/.default: check --graph-url and --cloud'],
+  [
+    /^(1002012|500011|70011)$/,
+    (c) => `the token scope is ${c.scope ?? 'the Graph root followed by /.default'}: check --graph-url and --cloud`,
+  ],
   [/^(7000112|7000113)$/, () => 'the app is disabled in the tenant: ask an administrator to enable it (Enterprise applications)'],
   [/^65001$/, () => 'grant admin consent for the application permission Device.ReadWrite.All'],
 ];
@@ -124,28 +131,38 @@ export function explainSignInError(err: unknown, context: SignInContext, diagnos
   } else {
     const firstLine = raw.split(/\r?\n/)[0]!.trim();
     message = diagnosis ? `${firstLine} (${diagnosis})` : firstLine;
-    advice = /endpoints_resolution_error/.test(raw)
-      ? `the authority ${context.authorityHost}/${context.tenantId ?? '<tenant>'} could not be resolved: check AZURE_TENANT_ID, --cloud / --authority-host, and that the host is reachable over https`
-      : kindAdvice(context, raw);
+    const unreachable = diagnosis?.startsWith(UNREACHABLE);
+    if (unreachable) message = `cannot reach the sign-in authority ${context.authorityHost}: ${diagnosis!.slice(UNREACHABLE.length)}`;
+    advice = unreachable
+      ? 'token requests take the same way out as Graph requests: HTTPS_PROXY / HTTP_PROXY or --proxy (NO_PROXY hosts go direct), NODE_EXTRA_CA_CERTS or --ca-file (see docs/company-network.md)'
+      : /endpoints_resolution_error/.test(raw)
+        ? `the authority ${context.authorityHost}/${context.tenantId ?? '<tenant>'} could not be resolved: check AZURE_TENANT_ID, --cloud / --authority-host, and that the host is reachable over https`
+        : kindAdvice(context, raw);
   }
   return new SignInError(scrubSecrets(`${message}\n  check: ${advice}`, context.secrets), found?.code);
 }
 
+/** How {@link diagnoseAuthority} starts a diagnosis that is a network failure (no answer from Entra). */
+const UNREACHABLE = 'unreachable: ';
+
 /**
- * Fetches `{authorityHost}/{tenant}/v2.0/.well-known/openid-configuration` once, to learn why MSAL
- * reported `endpoints_resolution_error` (Entra answers an unknown tenant with AADSTS90002 there).
- * @returns Entra's error text, a network failure's text, or undefined when the document loads.
- *   Never throws.
+ * Fetches `{authorityHost}/{tenant}/v2.0/.well-known/openid-configuration` once, the way token
+ * requests go (`network`: proxy, CAs), to learn why MSAL reported `endpoints_resolution_error` (Entra
+ * answers an unknown tenant with AADSTS90002 there; a proxy, a certificate or a dead path gives no
+ * answer at all, which MSAL reports the same way).
+ * @returns Entra's error text, a network failure's text (naming host and problem, see
+ *   `classifyNetworkFault`), or undefined when the document loads. Never throws.
  */
-export async function diagnoseAuthority(authorityHost: string, tenantId: string, timeoutMs = 10_000): Promise<string | undefined> {
+export async function diagnoseAuthority(
+  authorityHost: string,
+  tenantId: string,
+  timeoutMs = 10_000,
+  network?: Network,
+): Promise<string | undefined> {
   const url = `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (res.ok) return undefined;
-    const body = (await res.json().catch(() => undefined)) as { error_description?: unknown } | undefined;
-    return typeof body?.error_description === 'string' ? body.error_description : `HTTP ${res.status} from ${url}`;
-  } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    return `cannot reach ${url}: ${cause ?? (e as Error).message}`;
-  }
+  const res = await sendHttp({ method: 'GET', url, headers: { Accept: 'application/json' }, timeoutMs, network });
+  if (!res.ok) return `${UNREACHABLE}${res.message}`;
+  if (res.status >= 200 && res.status < 300) return undefined;
+  const body = res.json as { error_description?: unknown } | undefined;
+  return typeof body?.error_description === 'string' ? body.error_description : `HTTP ${res.status} from ${url}`;
 }

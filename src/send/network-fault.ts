@@ -165,7 +165,7 @@ export function classifyProxyAnswer(status: number, context: FaultContext & { pr
       proxy: context.proxy,
       permanent: true,
       deadPath: true,
-      message: `proxy ${context.proxy} requires authentication (407 Proxy Authentication Required)${extra}: put the proxy account in the URL as http://user:password@host:port (percent-encode special characters) in HTTPS_PROXY or --proxy, and check the password`,
+      message: `proxy ${context.proxy} requires authentication (407 Proxy Authentication Required)${extra}: give the proxy account as user:password@ before the host in HTTPS_PROXY or --proxy (percent-encode special characters), and check the password`,
     };
   }
   return {

@@ -48,7 +48,9 @@ export function parseProxyUrl(value: string, source: string): ProxySetting {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new NetworkConfigError(`${source}: not a proxy URL (expected http://host:port or http://user:password@host:port)`);
+    throw new NetworkConfigError(
+      `${source}: not a proxy URL (expected http://host:port, with user:password@ before the host for an authenticating proxy)`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new NetworkConfigError(`${source}: ${url.protocol}// proxies are not supported; use an http:// or https:// proxy URL`);
