@@ -82,3 +82,60 @@ export function formatSummary(s: JobSummary): string {
   lines.push(`  exit code ${s.exitCode}`);
   return lines.join('\n') + '\n';
 }
+
+/** What {@link buildSummary} puts together (gathered from the run's parts when it ends). */
+export interface SummaryInput {
+  exitCode: number;
+  resultsPath?: string;
+  /** Rows by outcome (copied). */
+  counts: Readonly<Record<Outcome, number>>;
+  /** Failed rows by error code (copied). */
+  byErrorCode: Readonly<Record<string, number>>;
+  /** Wall time, ms. */
+  wallMs: number;
+  writesSent: number;
+  /** The reader's counters, when devices were read. */
+  reads?: { reads: number; throttled429: number; retries: number };
+  /** 429 answers to writes. */
+  writesThrottled429: number;
+  /** Writes retried. */
+  writeRetries: number;
+  /** A plan: rows whose device does not exist. */
+  plan?: { notFound: number };
+  rollback?: { path: string; count: number };
+  resume?: { carriedOver: number; resumedFrom: string };
+  stop?: { reason: string; advice?: string };
+  shard?: string;
+  sharedBudget?: JobSummary['sharedBudget'];
+}
+
+/** Builds the {@link JobSummary} (rates per second over the wall time; reads' 429s and retries added to the writes'). */
+export function buildSummary(s: SummaryInput): JobSummary {
+  const c = s.counts;
+  const rows = OUTCOMES.reduce((sum, o) => sum + (c[o] ?? 0), 0);
+  return {
+    exitCode: s.exitCode,
+    resultsPath: s.resultsPath,
+    rows,
+    byOutcome: { ...c },
+    byErrorCode: { ...s.byErrorCode },
+    wallMs: s.wallMs,
+    writesSent: s.writesSent,
+    readsSent: s.reads?.reads ?? 0,
+    writesPerSecond: s.wallMs > 0 ? (s.writesSent * 1000) / s.wallMs : 0,
+    throttled429: s.writesThrottled429 + (s.reads?.throttled429 ?? 0),
+    retries: s.writeRetries + (s.reads?.retries ?? 0),
+    ...(s.rollback && s.rollback.count > 0 ? { rollbackPath: s.rollback.path } : {}),
+    ...(s.plan ? { plan: { toChange: c.planned, unchanged: c.unchanged, notFound: s.plan.notFound } } : {}),
+    ...(s.resume ? { carriedOver: s.resume.carriedOver, resumedFrom: s.resume.resumedFrom } : {}),
+    stoppedReason: s.stop?.reason,
+    advice: s.stop?.advice,
+    ...(s.shard ? { shard: s.shard } : {}),
+    ...(s.sharedBudget ? { sharedBudget: { ...s.sharedBudget } } : {}),
+  };
+}
+
+/** The summary as written to stderr: {@link formatSummary}'s text, or one JSON line (`logFormat: json`). */
+export function summaryText(s: JobSummary, logFormat: 'text' | 'json', now: Date = new Date()): string {
+  return logFormat === 'json' ? `${JSON.stringify({ time: now.toISOString(), level: 'info', msg: 'summary', ...s })}\n` : formatSummary(s);
+}

@@ -1,0 +1,118 @@
+/**
+ * The files a job writes: the results file (named from the job, the shard and the time, or as the
+ * `results` option says) and, when rows are read before writing, the rollback manifest beside it.
+ */
+import { statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import type { ManifestInfo } from '../manifest/index.js';
+import type { Logger } from '../report/log.js';
+import { ResultsFile } from '../report/results-file.js';
+import type { PreviousResults } from '../report/resume.js';
+import { RollbackFile, rollbackColumns, rollbackPathFor } from '../state/rollback-file.js';
+import { JobError } from './errors.js';
+import type { JobOptions } from './options.js';
+import type { ShardFilter } from './shard.js';
+
+/** What {@link openResults} names the file from. */
+export interface ResultsNaming {
+  options: Pick<JobOptions, 'name' | 'results'>;
+  /** Resolves a path of the options against the job's folder. */
+  path: (p: string) => string;
+  /** The job file, whose base name is the default job name. */
+  jobFile?: string;
+  /** Now, for the file name's UTC time stamp. */
+  now: Date;
+  shard?: ShardFilter;
+  /** A plan (`.plan.csv`). */
+  plan: boolean;
+  /** The results file being resumed: the new file must be another one. */
+  previous?: PreviousResults;
+}
+
+/**
+ * Creates the results file: `results/<job>[-shard<i>of<n>]-<UTC time>[.plan].csv` by default; a
+ * `results` option that is a folder (ends with a slash, or exists as one) gets that name inside it,
+ * so a nightly cron job never collides with last night's file.
+ * @throws {JobError} (exit 3) when it is the file being resumed, or cannot be created.
+ */
+export function openResults(info: ManifestInfo, n: ResultsNaming): ResultsFile {
+  const o = n.options;
+  const name = o.name ?? basename(n.jobFile ?? info.path, extname(n.jobFile ?? info.path));
+  const stamp = n.now
+    .toISOString()
+    .replace(/[:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const shardPart = n.shard ? `-shard${n.shard.shard.index}of${n.shard.shard.count}` : '';
+  const fileName = `${name}${shardPart}-${stamp}${n.plan ? '.plan' : ''}.csv`;
+  let path = o.results ? n.path(o.results) : n.path(`results/${fileName}`);
+  if (o.results && (/[\\/]$/.test(o.results) || isDirectory(path))) path = join(path, fileName);
+  if (n.previous && path === n.previous.path) {
+    throw new JobError(`the results file must be a new file: ${path} is the one --resume reads (the old file is kept as it is)`);
+  }
+  try {
+    return ResultsFile.create(path, {
+      manifestColumns: info.columns,
+      meta: { manifest: { path: resolve(info.path), sha256: info.sha256, rows: info.rowCount }, resumedFrom: n.previous?.path },
+    });
+  } catch (err) {
+    throw new JobError((err as Error).message);
+  }
+}
+
+/**
+ * Creates the rollback manifest beside `results` (`<results>.rollback.csv`); closes `results` if it
+ * cannot. @throws {JobError} (exit 3) when it cannot be created.
+ */
+export function openRollback(
+  results: ResultsFile,
+  info: ManifestInfo,
+  o: Pick<JobOptions, 'clearToken' | 'allowDuplicates'>,
+): RollbackFile {
+  try {
+    return RollbackFile.create(rollbackPathFor(results.path), rollbackColumns(info.columns), o.clearToken, o.allowDuplicates);
+  } catch (err) {
+    results.close();
+    throw new JobError((err as Error).message);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Warns, at the end of a run, about rollback lines that need `--allow-duplicates` or cannot restore a value. */
+export function warnAboutRollback(rollback: RollbackFile | undefined, log: Pick<Logger, 'warn'>): void {
+  if (rollback && rollback.repeatedDevices > 0) {
+    log.warn(
+      `the rollback manifest has several lines for ${rollback.repeatedDevices} device(s), each line with other properties: run it with --allow-duplicates`,
+    );
+  }
+  if (rollback && rollback.unrestorable > 0) {
+    log.warn(
+      `${rollback.unrestorable} previous values were empty on properties Graph cannot empty (displayName, accountEnabled, …): the rollback manifest cannot put those back`,
+    );
+  }
+}
+
+/** Logs the start of a job (or plan): manifest, rows, mode, results file, sign-in, shard; warns when reads are off. */
+export function logStart(
+  log: Pick<Logger, 'info' | 'warn'>,
+  s: { o: JobOptions; plan: boolean; manifestPath: string; info: ManifestInfo; results: ResultsFile; auth?: string; shard?: ShardFilter },
+): void {
+  const o = s.o;
+  log.info(s.plan ? 'plan started' : 'job started', {
+    manifest: s.manifestPath,
+    rows: s.info.rowCount,
+    mode: o.dryRun ? 'dry-run' : s.plan ? 'plan' : o.mode,
+    results: s.results.path,
+    ...(o.dryRun ? {} : { readFirst: o.readFirst, ...(o.sendAll ? { sendAll: true } : {}), ...(o.verify ? { verify: true } : {}) }),
+    ...(s.auth ? { auth: s.auth } : {}),
+    ...(s.shard ? { shard: s.shard.toString(), shardRows: s.shard.expectedRows(s.info.rowCount) } : {}),
+  });
+  if (!o.dryRun && !o.readFirst)
+    log.warn('readFirst is off: rows are sent as given, unchanged ones too, and no rollback manifest is saved');
+}
