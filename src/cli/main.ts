@@ -1,32 +1,22 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { emulatorCommand } from '../emulator/command.js';
-import { ExitCode } from '../job/exit-codes.js';
-import { formatLogLine, requestedLogFormat } from '../report/log.js';
-import { mergeCommand } from './merge-command.js';
-import { planCommand, runCommand } from './run-command.js';
+/**
+ * The `graph-bulk` command. Loads only Node's own modules and the list of commands: `--version` and
+ * `--help` answer here; any other command line goes to yargs with the one command it names, whose
+ * module is imported then (src/cli/commands.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { COMMANDS, findCommand, topLevelHelp } from './commands.js';
 
-await yargs(hideBin(process.argv))
-  .scriptName('graph-bulk')
-  .usage('$0 <command> [options]\n\nBulk updates to Microsoft Entra ID devices through Microsoft Graph.')
-  .command(runCommand)
-  .command(planCommand)
-  .command(emulatorCommand)
-  .command(mergeCommand)
-  .demandCommand(1, 'Name a command: plan, run, merge-results or emulator')
-  .strict()
-  .fail((msg, err) => {
-    if (err) throw err;
-    // With --log-format json (or a job file's logFormat), an argument error is one JSON line too.
-    const hint = 'Run graph-bulk --help, or graph-bulk <command> --help, for the options.';
-    process.stderr.write(
-      requestedLogFormat(hideBin(process.argv)) === 'json'
-        ? formatLogLine('json', 'error', msg, { hint, exitCode: ExitCode.NothingSent })
-        : `graph-bulk: ${msg}\n${hint}\n`,
-    );
-    process.exit(ExitCode.NothingSent);
-  })
-  .help()
-  .version()
-  .parseAsync();
+const args = process.argv.slice(2);
+/** The package's version, from its package.json (two folders up from dist/cli/). */
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+if (args.length === 1 && args[0] === '--version') {
+  process.stdout.write(`${version}\n`);
+} else if (args.length === 1 && (args[0] === '--help' || args[0] === '-h' || args[0] === 'help')) {
+  process.stdout.write(topLevelHelp());
+} else {
+  const entry = findCommand(args);
+  const { runCommandLine } = await import('./command-line.js');
+  await runCommandLine(args, entry, COMMANDS, version);
+}

@@ -4,7 +4,7 @@ import { redactSecrets, rememberEnvironmentSecrets } from '../graph/errors.js';
 import { JobError } from '../job/errors.js';
 import { ExitCode } from '../job/exit-codes.js';
 import { loadJobFile } from '../job/job-file.js';
-import { planJob, runJob } from '../job/run-job.js';
+import type { runJob } from '../job/run-job.js';
 import { formatLogLine, type LogFormat, requestedLogFormat } from '../report/log.js';
 import { ResultsFile } from '../report/results-file.js';
 import { ignoreClosedOutput } from './closed-output.js';
@@ -16,7 +16,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'Run a job: apply a manifest of device updates and write a results file',
   builder: jobOptionsBuilder,
   handler: async (args) => {
-    process.exitCode = await runFromCli(args, runJob);
+    process.exitCode = await runFromCli(args, (await import('../job/run-job.js')).runJob); // loaded to run, not for --help
   },
 };
 
@@ -26,11 +26,16 @@ export const planCommand: CommandModule<object, RunArgs> = {
   describe: 'Plan a job: read every device of the manifest and write a plan file of what would change (old → new); writes nothing',
   builder: jobOptionsBuilder,
   handler: async (args) => {
-    process.exitCode = await runFromCli(args, planJob);
+    process.exitCode = await runFromCli(args, (await import('../job/run-job.js')).planJob);
   },
 };
 
-async function runFromCli(args: RunArgs, job: typeof runJob): Promise<number> {
+/**
+ * Runs a job (or a plan) from parsed flags: reads the job file, merges the flags over it, runs, and
+ * maps the outcome to an exit code (0, 1, 2, 3 or 4: src/job/exit-codes.ts). SIGINT/SIGTERM/SIGHUP
+ * stop it cleanly (a second one exits at once, 4).
+ */
+export async function runFromCli(args: RunArgs, job: typeof runJob): Promise<number> {
   const controller = new AbortController();
   // Every line this writes is in the run's log format: the flag, else the job file's (known once it is read).
   let format: LogFormat =
