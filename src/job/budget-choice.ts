@@ -1,16 +1,25 @@
+import { decodeTokenClaims } from '../auth/token-claims.js';
 import { rememberSecret } from '../graph/errors.js';
+import { tokenPermissions } from '../graph/permissions.js';
 import type { Logger } from '../report/log.js';
 import type { PacingBudget } from '../schedule/budget.js';
 import { budgetScope, type BudgetScope } from '../schedule/budget-scope.js';
 import type { PauseGate } from '../schedule/pause-gate.js';
 import { describeRedisUrl, SharedBudget, type SharedBudgetEvent } from '../schedule/shared-budget.js';
+import { LayeredBudget, type BudgetLevel } from '../schedule/layered-budget.js';
 import { WriteBudget } from '../schedule/write-budget.js';
-import type { WriteBudgetSettings } from './options.js';
+import { GRAPH_USER_WRITE_BUDGET, type WriteBudgetSettings } from './options.js';
 
 /** Inputs of {@link chooseBudget}. */
 export interface BudgetChoiceInput {
-  /** The job's write budget; `false` = no pacing. */
+  /** The job's write budget (its app in its tenant); `false` = no pacing. */
   writeBudget: WriteBudgetSettings | false;
+  /** The per-user budget of a delegated run: undefined = Graph's when the token is delegated; `false` = off. */
+  userWriteBudget?: WriteBudgetSettings | false;
+  /** A tenant-wide budget to pace to as well; undefined / `false` = none. */
+  tenantWriteBudget?: WriteBudgetSettings | false;
+  /** An application-wide budget to pace to as well; undefined / `false` = none. */
+  appWriteBudget?: WriteBudgetSettings | false;
   /** Redis URL (`redis` option, else REDIS_URL); absent = a budget of this process alone. */
   redisUrl?: string;
   /** Graph root the job writes to. */
@@ -28,7 +37,10 @@ export interface BudgetChoiceInput {
 
 /** The budget and pause gate a job uses. */
 export interface BudgetChoice {
+  /** The write budget: one level, or a {@link LayeredBudget} of the levels that apply (user, app+tenant, tenant, app). */
   budget: PacingBudget | undefined;
+  /** The scopes paced, narrowest first (e.g. `['Tenant_User', 'Tenant_Application']` for a delegated run). */
+  scopes: BudgetLevel['scope'][];
   /** A gate shared with the other processes, when the budget is; else undefined (keep the local gate). */
   gate: PauseGate | undefined;
   /** Set when the budget is shared through Redis. */
@@ -44,15 +56,41 @@ const SCOPE_SOURCES: Record<BudgetScope['source'], string> = {
 /**
  * Picks the job's write budget: its own {@link WriteBudget}, or — with a Redis URL — the
  * {@link SharedBudget} of its app and tenant, logging which budget id it joined and why, and every
- * fall-back to a local share and return to Redis.
+ * fall-back to a local share and return to Redis. Beside it, the levels that apply
+ * ({@link budgetLevels}): a delegated token's per-user budget (said in the log), and any tenant- or
+ * application-wide budget set; with more than one level the budget is a {@link LayeredBudget}.
  */
 export async function chooseBudget(input: BudgetChoiceInput): Promise<BudgetChoice> {
   const { writeBudget, redisUrl, log } = input;
   if (!writeBudget) {
     if (redisUrl) log.warn('redis ignored: writeBudget is off, so there is no budget to share');
-    return { budget: undefined, gate: undefined };
+    return { budget: undefined, gate: undefined, scopes: [] };
   }
-  if (!redisUrl) return { budget: new WriteBudget(writeBudget), gate: undefined };
+  const levels = budgetLevels(input);
+  if (levels.user) {
+    log.info(
+      levels.userSource === 'delegated'
+        ? `delegated token (scp): writes also paced to the per-user budget, burst ${levels.user.burst} and ${round(levels.user.refillPerSecond)} writes/s (Graph: 25 writes per 10 s per user per tenant; --user-write-budget to change, --no-user-write-budget to turn off)`
+        : `writes also paced to the per-user budget set, burst ${levels.user.burst} and ${round(levels.user.refillPerSecond)} writes/s`,
+    );
+  } else if (levels.userSource === 'app-only') {
+    log.info('userWriteBudget ignored: the token is app-only, and Graph counts per-user writes only for delegated tokens');
+  }
+  const wrap = (appTenant: PacingBudget): PacingBudget => {
+    const list: BudgetLevel[] = [];
+    if (levels.user) list.push({ scope: 'Tenant_User', budget: new WriteBudget(levels.user) });
+    list.push({ scope: 'Tenant_Application', budget: appTenant });
+    if (levels.tenant) list.push({ scope: 'Tenant', budget: new WriteBudget(levels.tenant) });
+    if (levels.app) list.push({ scope: 'Application', budget: new WriteBudget(levels.app) });
+    return list.length === 1 ? appTenant : new LayeredBudget(list);
+  };
+  const scopes: BudgetLevel['scope'][] = [
+    ...(levels.user ? (['Tenant_User'] as const) : []),
+    'Tenant_Application',
+    ...(levels.tenant ? (['Tenant'] as const) : []),
+    ...(levels.app ? (['Application'] as const) : []),
+  ];
+  if (!redisUrl) return { budget: wrap(new WriteBudget(writeBudget)), gate: undefined, scopes };
   rememberRedisPassword(redisUrl);
   const scope = budgetScope(input);
   const where = describeRedisUrl(redisUrl);
@@ -84,7 +122,43 @@ export async function chooseBudget(input: BudgetChoiceInput): Promise<BudgetChoi
     knownPeers: input.knownPeers,
     onEvent,
   });
-  return { budget, gate: budget.gate, shared: { budget, scope } };
+  return { budget: wrap(budget), gate: budget.gate, shared: { budget, scope }, scopes };
+}
+
+/** The budget levels beside the app+tenant one, and why the per-user one is (or is not) there. */
+export interface BudgetLevelsChoice {
+  user?: WriteBudgetSettings;
+  /** `delegated`: Graph's default for a delegated token (or the one set); `set`: set for an unknown
+   * (opaque) token; `app-only`: set but ignored; `none`. */
+  userSource: 'delegated' | 'set' | 'app-only' | 'none';
+  tenant?: WriteBudgetSettings;
+  app?: WriteBudgetSettings;
+}
+
+/**
+ * Which levels apply, pure: from the token, app-only → the app+tenant budget alone; delegated (`scp`,
+ * no `roles`) → also the per-user budget, Graph's (burst 25, 2.5 writes/s: docs/graph-behaviour.md §3)
+ * unless `userWriteBudget` sets another or `false`. A token that cannot be read (opaque) gets the
+ * per-user budget only when it is set. Tenant- and application-wide budgets only when set.
+ */
+export function budgetLevels(
+  input: Pick<BudgetChoiceInput, 'token' | 'userWriteBudget' | 'tenantWriteBudget' | 'appWriteBudget'>,
+): BudgetLevelsChoice {
+  const kind = input.token ? tokenPermissions(decodeTokenClaims(input.token)).kind : 'unknown';
+  const out: BudgetLevelsChoice = { userSource: 'none' };
+  const set = input.userWriteBudget;
+  if (set !== false) {
+    if (kind === 'delegated') {
+      out.user = set ?? GRAPH_USER_WRITE_BUDGET;
+      out.userSource = 'delegated';
+    } else if (set && kind === 'unknown') {
+      out.user = set;
+      out.userSource = 'set';
+    } else if (set) out.userSource = 'app-only';
+  }
+  if (input.tenantWriteBudget) out.tenant = input.tenantWriteBudget;
+  if (input.appWriteBudget) out.app = input.appWriteBudget;
+  return out;
 }
 
 /** The password of a Redis URL is a secret: no log line, result or error may carry it. */
@@ -98,5 +172,5 @@ function rememberRedisPassword(url: string): void {
 }
 
 function round(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+  return String(Number(n.toFixed(2)));
 }

@@ -35,6 +35,12 @@ export const GRAPH_WRITE_BUDGET: WriteBudgetSettings = { burst: 3000, refillPerS
  * learn.microsoft.com/en-us/graph/throttling-limits (identity and access service, resource units).
  */
 export const GRAPH_READ_BUDGET: WriteBudgetSettings = { burst: 3500, refillPerSecond: 350 };
+/** Graph's device write budget per signed-in user per tenant (delegated runs): 25 writes per 10 s = a burst of 25 and 2.5 writes/s (docs/graph-behaviour.md §3). */
+export const GRAPH_USER_WRITE_BUDGET: WriteBudgetSettings = { burst: 25, refillPerSecond: 2.5 };
+/** Graph's write budget per tenant, all apps together: 18,000 writes per 5 min = a burst of 18,000 and 60 writes/s (docs/graph-behaviour.md §3). */
+export const GRAPH_TENANT_WRITE_BUDGET: WriteBudgetSettings = { burst: 18_000, refillPerSecond: 60 };
+/** Graph's write budget per app, all tenants together: 35,000 writes per 5 min = a burst of 35,000 and 116.7 writes/s (docs/graph-behaviour.md §3). */
+export const GRAPH_APP_WRITE_BUDGET: WriteBudgetSettings = { burst: 35_000, refillPerSecond: 35_000 / 300 };
 
 /** Settings of the built-in emulator when a job runs against it (`emulator` option). */
 export const emulatorJobSchema = z
@@ -74,7 +80,7 @@ export const authKinds = [
  * for `--no-…-budget`; the job file's budget (or `fallback`) with the burst or refill typed; else
  * undefined (the job file's value stands).
  */
-function budgetFlags<K extends 'write' | 'read'>(
+function budgetFlags<K extends 'write' | 'read' | 'userWrite' | 'tenantWrite' | 'appWrite'>(
   kind: K,
   fallback: WriteBudgetSettings,
   texts: { burst: string; refill: string; off: string },
@@ -218,6 +224,53 @@ export const JOB_OPTIONS = {
       burst: "Write budget burst (default 3000, Graph's)",
       refill: "Write budget refill, writes per second (default 20, Graph's)",
       off: 'Pace writes to the budget (--no-write-budget: off; 429s still honoured)',
+    }),
+  }),
+  /**
+   * The per-user write budget of a delegated run (a token with `scp`, no `roles`): Graph allows 25
+   * device writes per 10 s per user per tenant (docs/graph-behaviour.md §3). Default: Graph's (burst 25,
+   * 2.5 writes/s), applied automatically when the token is delegated and said in the log; ignored for
+   * app-only tokens; `false` (`--no-user-write-budget`) turns it off.
+   */
+  userWriteBudget: option({
+    schema: z.union([writeBudgetSchema, z.literal(false)]).optional(),
+    describe:
+      'The per-user write budget of a delegated run (Graph: 25 writes per 10 s per user per tenant), applied when the token is delegated; --no-user-write-budget turns it off',
+    shownDefault: '25, 2.5 when delegated',
+    cli: budgetFlags('userWrite', GRAPH_USER_WRITE_BUDGET, {
+      burst: "Per-user write budget burst (default 25, Graph's, delegated runs only)",
+      refill: "Per-user write budget refill, writes per second (default 2.5, Graph's)",
+      off: 'Pace a delegated run to the per-user budget (--no-user-write-budget: off)',
+    }),
+  }),
+  /**
+   * The tenant-wide write budget this job may spend (Graph: 18,000 writes per 5 min for all apps of a
+   * tenant, docs/graph-behaviour.md §3), for a tenant where other apps write too. Default: not paced
+   * (a job's own app+tenant budget is tighter); a 429 of scope `Tenant` still slows the run.
+   */
+  tenantWriteBudget: option({
+    schema: z.union([writeBudgetSchema, z.literal(false)]).optional(),
+    describe: 'A tenant-wide write budget to pace to as well (Graph: 18,000 writes per 5 min, all apps of the tenant)',
+    shownDefault: 'off',
+    cli: budgetFlags('tenantWrite', GRAPH_TENANT_WRITE_BUDGET, {
+      burst: 'Tenant-wide write budget burst (Graph: 18000)',
+      refill: 'Tenant-wide write budget refill, writes per second (Graph: 60)',
+      off: 'Pace to a tenant-wide write budget (--no-tenant-write-budget: off)',
+    }),
+  }),
+  /**
+   * The application-wide write budget (Graph: 35,000 writes per 5 min for one app across all tenants,
+   * docs/graph-behaviour.md §3): what an MSP running one app over many tenants meets first. Default:
+   * not paced for one tenant; with `--redis`, jobs of the app in every tenant share it.
+   */
+  appWriteBudget: option({
+    schema: z.union([writeBudgetSchema, z.literal(false)]).optional(),
+    describe: 'An application-wide write budget to pace to as well (Graph: 35,000 writes per 5 min, one app in all tenants)',
+    shownDefault: 'off',
+    cli: budgetFlags('appWrite', GRAPH_APP_WRITE_BUDGET, {
+      burst: 'Application-wide write budget burst (Graph: 35000)',
+      refill: 'Application-wide write budget refill, writes per second (Graph: 116.7)',
+      off: 'Pace to an application-wide write budget (--no-app-write-budget: off)',
     }),
   }),
   /** Read each device's current state first (GETs in `$batch`, paced by `readBudget`): rows already

@@ -6,6 +6,8 @@
  * @see ./write-budget.ts
  * @see ./shared-budget.ts
  */
+import type { ThrottleScopeName } from '../graph/throttle-scope.js';
+
 export interface PacingBudget {
   /** The largest weight one request may carry (the bucket's size, in writes). */
   readonly burst: number;
@@ -38,6 +40,12 @@ export interface PacingBudget {
   holdFor?(ms: number): void;
   /** Lowers the writes available to at most `writes` (negative: a debt), if the budget can. */
   capAt?(writes: number): void;
+  /**
+   * The part of this budget that Graph names in a 429's `x-ms-throttle-scope` (a budget made of
+   * several levels: see ./layered-budget.ts), or undefined when it has none of that scope: pacing then
+   * slows the budget as a whole. docs/graph-behaviour.md §3.
+   */
+  forScope?(scope: ThrottleScopeName): PacingBudget | undefined;
 }
 
 /** What a budget passes to a scheduled request: the writes it takes back if they are not all sent. */

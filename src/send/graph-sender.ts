@@ -38,6 +38,8 @@ export interface ItemOutcome {
   retryAfterMs?: number;
   /** The response body of a successful GET (parsed JSON); absent for writes and failures. */
   body?: unknown;
+  /** A 429's `x-ms-throttle-scope` (which budget Graph says was spent, docs/graph-behaviour.md §3), as sent. */
+  throttleScope?: string;
   /** What a network failure means (host, TLS, proxy, whether retrying can help); see `classifyNetworkFault`. */
   fault?: NetworkFault;
 }
@@ -218,7 +220,9 @@ export class GraphSender {
     const requestId = getHeader(headers, 'request-id');
     if (status >= 200 && status < 300) return { status, requestId };
     const err = parseGraphError(status, body, headers);
+    const throttleScope = status === 429 ? getHeader(headers, 'x-ms-throttle-scope') : undefined;
     return {
+      ...(throttleScope !== undefined ? { throttleScope } : {}),
       status,
       errorCode: err.code,
       errorMessage: redactSecrets(err.message),

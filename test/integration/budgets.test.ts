@@ -1,0 +1,35 @@
+/**
+ * The budget Graph really counts a run against (docs/graph-behaviour.md §3), judged by what the
+ * emulator saw: a delegated run is paced to the per-user budget (25 writes per 10 s) on its own, and
+ * meets 429s of scope Tenant_User when that budget is turned off. No timed assertions.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runAgainstEmulator, stopEmulators } from '../helpers/job.js';
+import { repoRoot } from '../helpers/paths.js';
+import { tempFile } from '../helpers/results.js';
+
+const inventory = (JSON.parse(readFileSync(resolve(repoRoot, 'fixtures/devices-5000.json'), 'utf8')) as { value: Array<{ id: string }> })
+  .value;
+
+function manifestOf(count: number): { path: string; ids: string[] } {
+  const ids = inventory.slice(0, count).map((d) => d.id);
+  return { path: tempFile('m.csv', 'id,extensionAttribute4\n' + ids.map((id) => `${id},budgeted`).join('\n') + '\n'), ids };
+}
+
+afterEach(stopEmulators);
+
+describe('a delegated run (per-user budget)', () => {
+  it("is paced to Graph's per-user budget without being told: no 429, every row updated, and the log says why", async () => {
+    const { path, ids } = manifestOf(30);
+    // Graph's budgets (per user 25 per 10 s; app+tenant 3,000 per 150 s), a delegated token (scp)
+    const r = await runAgainstEmulator({ manifest: path, mode: 'batch' }, { devices: inventory.slice(0, 30), appOnly: false });
+    const stats = r.emu.stats();
+    expect(stats.throttled.total).toBe(0);
+    expect(stats.writesApplied).toBe(30);
+    expect(r.rows.every((x) => x.outcome === 'updated')).toBe(true);
+    expect(ids.every((id) => r.emu.getDevice(id)!.extensionAttributes.extensionAttribute4 === 'budgeted')).toBe(true);
+    expect(r.stderr).toMatch(/delegated token \(scp\): writes also paced to the per-user budget, burst 25 and 2\.5 writes\/s/);
+  });
+});
