@@ -165,6 +165,9 @@ async function connectTo(
   try {
     choice = await chooseBudget({
       writeBudget: o.writeBudget,
+      userWriteBudget: o.userWriteBudget,
+      tenantWriteBudget: o.tenantWriteBudget,
+      appWriteBudget: o.appWriteBudget,
       redisUrl: o.redis ?? (input.env.REDIS_URL?.trim() || undefined),
       graphRoot,
       token,

@@ -5,6 +5,7 @@
  * (success, free token-renewal replay, retry after a delay, final failure, or skipped on a stop).
  * Finished rows go to the ledger.
  */
+import { parseThrottleScope, THROTTLE_SCOPES, type ThrottleScopeName } from '../graph/throttle-scope.js';
 import type { TokenManager } from '../auth/token-source.js';
 import { selectFor } from '../graph/device-state.js';
 import { decideRetry, type AttemptOutcome, type RetryStrategy } from '../graph/retry.js';
@@ -60,6 +61,8 @@ export class Dispatcher {
   readonly done = new Promise<void>((r) => (this.#doneResolve = r));
   /** 429 answers to writes. */
   throttled429 = 0;
+  /** Write 429s by the budget their `x-ms-throttle-scope` named (`unnamed` when it named none): which budget throttled the run. */
+  readonly throttledBy: Record<string, number> = {};
   /** Writes retried (token-renewal replays not counted). */
   retries = 0;
 
@@ -250,11 +253,15 @@ export class Dispatcher {
     for (const o of outcomes.values()) if (o.status === 429 && o.retryAfterMs !== undefined) longest = Math.max(longest, o.retryAfterMs);
     const now = Date.now();
     let throttledRows = 0;
+    let scope: ThrottleScopeName | undefined;
     for (const w of works) {
       const outcome = outcomes.get(w.item.id) ?? { status: 502, errorCode: 'MissingBatchResponse' };
       if (outcome.status === 429 || outcome.status === 424) throttledRows++;
       if (outcome.status === 429) {
         this.throttled429++;
+        const named = parseThrottleScope(outcome.throttleScope)?.scope;
+        this.throttledBy[named ?? 'unnamed'] = (this.throttledBy[named ?? 'unnamed'] ?? 0) + 1;
+        if (named && (!scope || THROTTLE_SCOPES.indexOf(named) > THROTTLE_SCOPES.indexOf(scope))) scope = named;
         if (longest > 0) outcome.retryAfterMs = longest;
       }
       if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
@@ -298,6 +305,7 @@ export class Dispatcher {
       writes: works.length,
       throttled: throttledRows,
       retryAfterMs: longest > 0 ? longest : undefined,
+      ...(scope ? { throttleScope: scope } : {}),
       info,
     });
   }

@@ -3,6 +3,7 @@
  * writes sent and answered, and applies the pacing decisions to the write budget and the pause gate.
  * Graph's throttle is per app, so a 429 pauses every worker (docs/graph-behaviour.md §3).
  */
+import type { ThrottleScopeName } from '../graph/throttle-scope.js';
 import type { PacingBudget } from '../schedule/budget.js';
 import { decidePacing, inFlightTarget, initialPacingState, smoothLatencyMs, type PacingState } from '../schedule/pacing.js';
 import { PauseGate } from '../schedule/pause-gate.js';
@@ -25,6 +26,8 @@ export interface PacingAnswer {
   throttled: number;
   /** The longest `Retry-After` of the 429s, ms; undefined when none carried one. */
   retryAfterMs?: number;
+  /** The widest budget the 429s' `x-ms-throttle-scope` named (docs/graph-behaviour.md §3): the one that slows. */
+  throttleScope?: ThrottleScopeName;
   info: ExchangeInfo;
 }
 
@@ -84,7 +87,8 @@ export class Pacer {
    */
   answered(sent: SentMark, atMs: number, answer: PacingAnswer): void {
     this.#writesAnswered += answer.writes;
-    const b = this.budget;
+    // The budget Graph named in the 429's x-ms-throttle-scope is the one that slows (a layered budget's level).
+    const b = (answer.throttleScope && this.budget?.forScope?.(answer.throttleScope)) || this.budget;
     if (answer.info.outerStatus !== undefined) this.#latencyMs = smoothLatencyMs(this.#latencyMs, atMs - sent.atMs);
     const level = b?.level;
     const { decision, state } = decidePacing({

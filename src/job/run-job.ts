@@ -175,6 +175,7 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
       writesSent: pacer.writesSent,
       reads: reader?.stats,
       writesThrottled429: dispatcher?.throttled429 ?? 0,
+      throttledBy: dispatcher?.throttledBy,
       writeRetries: dispatcher?.retries ?? 0,
       ...(plan ? { plan: { notFound: ledger.notFound } } : {}),
       ...(rollback ? { rollback: { path: rollback.path, count: rollback.count } } : {}),

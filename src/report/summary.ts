@@ -28,6 +28,9 @@ export interface JobSummary {
   plan?: { toChange: number; unchanged: number; notFound: number };
   /** 429 responses received (outer and inner, writes and reads). */
   throttled429: number;
+  /** Write 429s by the budget Graph named in `x-ms-throttle-scope` (`Tenant_User`, `Tenant_Application`,
+   * `Tenant`, `Application`, or `unnamed`): which budget throttled the run (docs/graph-behaviour.md §3). */
+  throttledBy?: Record<string, number>;
   /** Retries made (not counting token-renewal replays). */
   retries: number;
   /** Resumed runs: rows recorded `updated` in the previous results file, copied over and not sent again. */
@@ -51,6 +54,15 @@ export interface JobSummary {
   };
 }
 
+/** How the summary names each budget of `x-ms-throttle-scope`. */
+const BUDGET_NAMES: Record<string, string> = {
+  Tenant_User: 'the per-user budget (Tenant_User)',
+  Tenant_Application: "the app's budget in the tenant (Tenant_Application)",
+  Tenant: "the tenant's budget, all apps (Tenant)",
+  Application: "the app's budget, all tenants (Application)",
+  unnamed: 'a budget Graph did not name',
+};
+
 /** Formats the end-of-run summary for stderr: outcomes, error codes, time, rate, 429s. */
 export function formatSummary(s: JobSummary): string {
   const outcomes = OUTCOMES.map((o): [Outcome, number] => [o, s.byOutcome[o] ?? 0])
@@ -61,6 +73,8 @@ export function formatSummary(s: JobSummary): string {
     `graph-bulk: ${s.rows} rows: ${outcomes || 'none'}`,
     `  wall time ${(s.wallMs / 1000).toFixed(1)} s, ${s.writesSent} writes sent (${s.writesPerSecond.toFixed(1)}/s), ${s.readsSent} reads, ${s.retries} retries, ${s.throttled429} 429s received`,
   ];
+  const by = Object.entries(s.throttledBy ?? {}).sort((a, b) => b[1] - a[1]);
+  if (by.length) lines.push(`  throttled by: ${by.map(([scope, n]) => `${BUDGET_NAMES[scope] ?? scope} ${n}`).join(', ')}`);
   if (s.resumedFrom !== undefined)
     lines.push(`  resumed from ${s.resumedFrom}: ${s.carriedOver ?? 0} rows updated there carried over, not sent again`);
   if (s.plan) lines.push(`  plan: ${s.plan.toChange} to change, ${s.plan.unchanged} unchanged, ${s.plan.notFound} not found`);
@@ -98,6 +112,8 @@ export interface SummaryInput {
   reads?: { reads: number; throttled429: number; retries: number };
   /** 429 answers to writes. */
   writesThrottled429: number;
+  /** Write 429s by the budget Graph named. */
+  throttledBy?: Record<string, number>;
   /** Writes retried. */
   writeRetries: number;
   /** A plan: rows whose device does not exist. */
@@ -125,6 +141,7 @@ export function buildSummary(s: SummaryInput): JobSummary {
     writesPerSecond: s.wallMs > 0 ? (s.writesSent * 1000) / s.wallMs : 0,
     throttled429: s.writesThrottled429 + (s.reads?.throttled429 ?? 0),
     retries: s.writeRetries + (s.reads?.retries ?? 0),
+    ...(s.throttledBy && Object.keys(s.throttledBy).length ? { throttledBy: { ...s.throttledBy } } : {}),
     ...(s.rollback && s.rollback.count > 0 ? { rollbackPath: s.rollback.path } : {}),
     ...(s.plan ? { plan: { toChange: c.planned, unchanged: c.unchanged, notFound: s.plan.notFound } } : {}),
     ...(s.resume ? { carriedOver: s.resume.carriedOver, resumedFrom: s.resume.resumedFrom } : {}),

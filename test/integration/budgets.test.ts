@@ -32,4 +32,19 @@ describe('a delegated run (per-user budget)', () => {
     expect(ids.every((id) => r.emu.getDevice(id)!.extensionAttributes.extensionAttribute4 === 'budgeted')).toBe(true);
     expect(r.stderr).toMatch(/delegated token \(scp\): writes also paced to the per-user budget, burst 25 and 2\.5 writes\/s/);
   });
+
+  it('with the per-user budget turned off, Graph answers 429 Tenant_User; every row still ends updated', async () => {
+    const { path } = manifestOf(40);
+    const r = await runAgainstEmulator(
+      { manifest: path, mode: 'batch', userWriteBudget: false },
+      { devices: inventory.slice(0, 40), appOnly: false },
+    );
+    const stats = r.emu.stats();
+    expect(stats.throttled.byScope['Tenant_User/Write']).toBeGreaterThan(0);
+    expect(Object.keys(stats.throttled.byScope)).toEqual(['Tenant_User/Write']);
+    expect(r.rows.every((x) => x.outcome === 'updated')).toBe(true);
+    // the summary says which budget throttled the run
+    expect(r.summary.throttledBy).toEqual({ Tenant_User: stats.throttled.total });
+    expect(r.stderr).toMatch(/throttled by: the per-user budget \(Tenant_User\) \d+/);
+  });
 });
