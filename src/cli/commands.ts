@@ -34,6 +34,12 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./run-command.js')).planCommand,
   },
   {
+    name: 'export',
+    usage: 'export',
+    describe: 'Export the devices an OData $filter matches (every page) to a CSV or JSON Lines manifest: edit a column, run it',
+    load: async () => (await import('./export-command.js')).exportCommand,
+  },
+  {
     name: 'demo',
     usage: 'demo',
     describe: 'Run the demo job on the built-in Graph emulator, from any folder (results into ./results/)',

@@ -67,8 +67,19 @@ export async function runFromCli(args: RunArgs, job: typeof runJob): Promise<num
     const fromFile = args.job ? loadJobFile(args.job) : {};
     const options = mergeRunOptions(fromFile, args);
     if (options.logFormat === 'json' || options.logFormat === 'text') format = options.logFormat;
-    if (options.manifest === undefined) throw new JobError('no manifest: give a job file or --manifest <file>');
-    const summary = await job(options as never, { jobFile: args.job, signal: controller.signal });
+    const context = { jobFile: args.job, signal: controller.signal };
+    const plan = job === (await import('../job/run-job.js')).planJob;
+    if (options.filter !== undefined) {
+      // A query job (docs/queries-and-stale-devices.md): resolved to a manifest, then run with its guards.
+      const { runQueryJob } = await import('../query/query-job.js');
+      return (await runQueryJob(options, context, plan)).exitCode;
+    }
+    if (options.manifest === undefined) throw new JobError('no manifest: give a job file, --manifest <file> or --filter "<OData $filter>"');
+    if (options.maxChanges !== undefined || options.canary !== undefined) {
+      const { runGuarded } = await import('../query/guards.js');
+      return (await runGuarded(options, context, plan)).exitCode;
+    }
+    const summary = await job(options as never, context);
     return summary.exitCode;
   } catch (err) {
     if (err instanceof JobError) {

@@ -20,7 +20,7 @@ export const MAX_BATCH_REQUESTS = 20;
  */
 export interface BatchItem {
   id: string;
-  method: 'PATCH' | 'GET';
+  method: 'PATCH' | 'GET' | 'DELETE';
   url: string;
   body?: unknown;
   headers?: Record<string, string>;
@@ -94,8 +94,8 @@ export function buildBatchBody(items: readonly BatchItem[]): {
       );
     }
     seen.set(folded, id);
-    if (method !== 'PATCH' && method !== 'GET') {
-      throw new BatchBuildError(`batch request ${JSON.stringify(id)}: method ${JSON.stringify(method)} is not PATCH or GET`);
+    if (method !== 'PATCH' && method !== 'GET' && method !== 'DELETE') {
+      throw new BatchBuildError(`batch request ${JSON.stringify(id)}: method ${JSON.stringify(method)} is not PATCH, GET or DELETE`);
     }
     checkInnerUrl(url, id);
 
@@ -106,7 +106,7 @@ export function buildBatchBody(items: readonly BatchItem[]): {
     };
     const headers: Record<string, string> = { ...(item.headers ?? {}) };
     if (body !== undefined) {
-      if (method === 'GET') throw new BatchBuildError(`batch request ${JSON.stringify(id)}: a GET must not have a body`);
+      if (method !== 'PATCH') throw new BatchBuildError(`batch request ${JSON.stringify(id)}: a ${method} must not have a body`);
       const ct = getHeader(headers, 'content-type');
       if (ct === undefined) {
         out.headers = { 'Content-Type': 'application/json', ...headers };

@@ -111,6 +111,21 @@ function budgetFlags<K extends 'write' | 'read' | 'userWrite' | 'tenantWrite' | 
   };
 }
 
+/**
+ * `--set name=value` flags (one or several) as the `set` option. The value is cell text, as in a
+ * manifest (`false`, `#clear`).
+ * @throws Error for a flag without `=` or without a name.
+ */
+export function parseSetFlags(value: string | string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of Array.isArray(value) ? value : [value]) {
+    const eq = String(item).indexOf('=');
+    if (eq <= 0) throw new Error(`--set ${JSON.stringify(item)}: write property=value, e.g. --set extensionAttribute3=kiosk`);
+    out[String(item).slice(0, eq).trim()] = String(item).slice(eq + 1);
+  }
+  return out;
+}
+
 /** A flag's text as a number when it is all digits (`--concurrency 12`), else as it is (`auto`, `5%`). */
 const numberOrText = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
 
@@ -148,6 +163,51 @@ export const JOB_OPTIONS = {
   description: option({ schema: z.string().optional(), describe: 'A description for humans; ignored', cli: false }),
   /** Path of the manifest (CSV, JSON array or JSON Lines). */
   manifest: option({ schema: z.string().min(1), describe: 'Manifest: .csv, .json (array) or .jsonl', alias: 'm' }),
+  /**
+   * A query instead of a manifest (docs/queries-and-stale-devices.md): the devices an OData `$filter`
+   * matches (`operatingSystem eq 'Windows' and startswith(displayName,'KIOSK-')`), read page by page
+   * (docs/graph-behaviour.md §5), each getting the `set` values. The query is resolved to a manifest
+   * file beside the results file, so resume, plan, verify and rollback work as for any manifest.
+   */
+  filter: option({
+    schema: z.string().min(1).optional(),
+    describe: 'Devices by OData $filter instead of a manifest, e.g. "operatingSystem eq \'Windows\'" (with --set)',
+  }),
+  /**
+   * With `filter`: the values every matching device gets, property → value (`{"extensionAttribute3":
+   * "kiosk", "accountEnabled": false}`; `null` or the clear token clears an extension attribute). On the
+   * command line `--set extensionAttribute3=kiosk`, once per property.
+   */
+  set: option({
+    schema: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])).optional(),
+    describe: 'With --filter: property=value for every matching device, once per property (--set extensionAttribute3=kiosk)',
+    cli: { type: 'string', parse: (value: string | string[]) => parseSetFlags(value) },
+  }),
+  /**
+   * The blast radius: after reading, when more devices would change than this count (`500`) or
+   * percentage of the rows (`10%`), stop before any write (exit 3) and say how many. Default off for a
+   * manifest; for a query job `1000` unless given (`false` turns it off).
+   */
+  maxChanges: option({
+    schema: z
+      .union([
+        z.number().int().nonnegative(),
+        z.string().regex(/^\d+(\.\d+)?%$|^\d+$/, 'a count (e.g. 500) or a percentage (e.g. 10%)'),
+        z.literal(false),
+      ])
+      .optional(),
+    describe: 'Stop before any write (exit 3) when more devices than N or P% would change',
+    shownDefault: 'off; 1000 for --filter jobs and graph-bulk stale',
+    cli: { type: 'string', parse: (value: string) => (value === 'false' || value === 'off' ? false : numberOrText(value)) },
+  }),
+  /**
+   * Write the first N rows to change, read them back, and go on only if all are `updated`; otherwise
+   * stop (exit 2) with the other rows `skipped`.
+   */
+  canary: option({
+    schema: z.number().int().positive().optional(),
+    describe: 'Write the first N rows, verify them by read-back, go on only if all are updated (else exit 2)',
+  }),
   /** Manifest format; default chosen by the file extension. */
   format: option({
     schema: z.enum(['csv', 'json', 'jsonl']).optional(),

@@ -40,6 +40,18 @@ export const DEFAULT_CLEAR_TOKEN = '#clear';
  */
 export const KEY_ALIASES: Readonly<Record<string, KeyType>> = { objectid: 'id' };
 
+/**
+ * Suffix of an informational column: `deviceId (read-only)`, `approximateLastSignInDateTime (read-only)`.
+ * `graph-bulk export` writes the properties a manifest cannot change this way; a manifest (CSV header or
+ * JSON key) may carry such columns, and they are never sent (docs/queries-and-stale-devices.md).
+ */
+export const READ_ONLY_SUFFIX = ' (read-only)';
+
+/** Whether a column name as written is informational (ends with `(read-only)`, any case and spacing). */
+export function isReadOnlyColumn(written: string): boolean {
+  return /\S\s*\(read-only\)\s*$/i.test(written);
+}
+
 const byLowerName = new Map<string, string>([
   ...ALL_COLUMNS.map((name) => [name.toLowerCase(), name] as const),
   ...Object.entries(KEY_ALIASES),

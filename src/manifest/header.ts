@@ -3,7 +3,15 @@
  * device properties, and finding the key column.
  */
 import { RESULT_COLUMNS, type KeyType } from '../types.js';
-import { KEY_COLUMNS, MDM_COLUMNS, canonicalColumn, describeAllowedColumns, spelledAlike, suggestColumn } from './columns.js';
+import {
+  KEY_COLUMNS,
+  MDM_COLUMNS,
+  canonicalColumn,
+  describeAllowedColumns,
+  isReadOnlyColumn,
+  spelledAlike,
+  suggestColumn,
+} from './columns.js';
 import { ManifestError, quote } from './errors.js';
 
 /** One named column of a CSV header. */
@@ -138,7 +146,7 @@ export function resolveHeader(file: string, names: string[], line: number, optio
   const isRollbackColumn = (c: string) => c.toLowerCase() === ROLLBACK_ROW_COLUMN.toLowerCase();
   const fromRollbackFile = cells.some(isRollbackColumn);
   cells.forEach((written, i) => {
-    if ((fromResultsFile && resultColumns.has(written.toLowerCase())) || isRollbackColumn(written)) {
+    if ((fromResultsFile && resultColumns.has(written.toLowerCase())) || isRollbackColumn(written) || isReadOnlyColumn(written)) {
       columns.push({ written, canonical: written, ignored: true });
       return;
     }

@@ -3,7 +3,7 @@
  * keys matched to canonical column names, nested `extensionAttributes` flattened.
  */
 import type { ManifestRow } from '../types.js';
-import { NESTED_EXTENSION_KEY, isExtensionAttribute } from './columns.js';
+import { NESTED_EXTENSION_KEY, isExtensionAttribute, isReadOnlyColumn } from './columns.js';
 import { ManifestError, quote } from './errors.js';
 import { checkColumnName, columnProblemsMessage, isIgnorable } from './header.js';
 
@@ -114,6 +114,7 @@ export function objectToRow(
   };
 
   for (const [key, value] of Object.entries(object)) {
+    if (isReadOnlyColumn(key)) continue; // informational (an export's `deviceId (read-only)`): never sent
     if (key.trim().toLowerCase() === NESTED_EXTENSION_KEY.toLowerCase()) {
       if (!isJsonObject(value)) {
         errors.push(

@@ -16,6 +16,8 @@ export interface SendItem {
   id: string;
   path: string;
   body: DevicePatchBody;
+  /** `DELETE` removes the device (docs/graph-behaviour.md §5; `body` is not sent). Default `PATCH`. */
+  method?: 'PATCH' | 'DELETE';
 }
 
 /** One GET to send inside a `$batch`: `id` synthetic and unique in the batch, `path` relative to the
@@ -96,7 +98,11 @@ export class GraphSender {
 
   /** Sends one `PATCH {root}/{path}`. */
   async single(item: SendItem): Promise<{ outcome: ItemOutcome; info: ExchangeInfo }> {
-    const { token, res } = await this.#exchange('PATCH', this.#root + item.path, item.body);
+    const { token, res } = await this.#exchange(
+      item.method ?? 'PATCH',
+      this.#root + item.path,
+      item.method === 'DELETE' ? undefined : item.body,
+    );
     if (!res.ok) return { outcome: failureOutcome(res), info: { token } };
     return { outcome: this.#outcomeOf(res.status, res.json ?? res.text, res.headers, res.headers), info: this.#info(token, res) };
   }
@@ -107,7 +113,29 @@ export class GraphSender {
    * no inner response is reported as a 500-class failure so it is retried.
    */
   async batch(items: readonly SendItem[]): Promise<{ outcomes: Map<string, ItemOutcome>; info: ExchangeInfo }> {
-    return this.#sendBatch(items.map((i) => ({ id: i.id, method: 'PATCH', url: i.path, body: i.body })));
+    return this.#sendBatch(
+      items.map((i) =>
+        i.method === 'DELETE' ? { id: i.id, method: 'DELETE', url: i.path } : { id: i.id, method: 'PATCH', url: i.path, body: i.body },
+      ),
+    );
+  }
+
+  /**
+   * Sends one `GET` of an absolute URL under the version root (a device query's page or its
+   * `@odata.nextLink`, docs/graph-behaviour.md §5) with extra `headers` (e.g. `ConsistencyLevel:
+   * eventual`); a 2xx outcome carries the parsed `body`.
+   */
+  async get(url: string, headers: Record<string, string> = {}): Promise<{ outcome: ItemOutcome; info: ExchangeInfo }> {
+    const { token, res } = await this.#exchange('GET', url, undefined, headers);
+    if (!res.ok) return { outcome: failureOutcome(res), info: { token } };
+    const outcome = this.#outcomeOf(res.status, res.json ?? res.text, res.headers, res.headers);
+    if (isSuccess(res.status)) outcome.body = res.json;
+    return { outcome, info: this.#info(token, res) };
+  }
+
+  /** The version root requests go to, e.g. `https://graph.microsoft.com/v1.0`. */
+  get versionRoot(): string {
+    return this.#root;
   }
 
   /**
@@ -173,15 +201,20 @@ export class GraphSender {
    * request Node's HTTP client refuses to build, e.g. a token holding a line break) comes back as a
    * failure with errorCode {@link REQUEST_NOT_SENT}, its message redacted.
    */
-  async #exchange(method: 'PATCH' | 'POST', url: string, body: unknown): Promise<{ token: string; res: HttpResult | NotSent }> {
+  async #exchange(
+    method: 'PATCH' | 'POST' | 'GET' | 'DELETE',
+    url: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ token: string; res: HttpResult | NotSent }> {
     let token = '';
     try {
       token = await this.options.tokens.current();
       const res = await sendHttp({
         method,
         url,
-        headers: this.#headers(token),
-        body,
+        headers: { ...this.#headers(token), ...headers },
+        ...(body !== undefined ? { body } : {}),
         timeoutMs: this.options.timeoutMs,
         signal: this.options.signal,
         network: this.options.network,

@@ -6,7 +6,7 @@ import { classifyNetworkFault, classifyProxyAnswer, type NetworkFault } from './
 
 /** One HTTP request as graph-bulk sends it. */
 export interface HttpRequest {
-  method: 'GET' | 'PATCH' | 'POST';
+  method: 'GET' | 'PATCH' | 'POST' | 'DELETE';
   url: string;
   headers: Record<string, string>;
   /** JSON-serialisable body; sent with `Content-Type: application/json`. */

@@ -93,7 +93,8 @@ describe('buildBatchBody (graph-facts §2)', () => {
     ['encoded dot-dot', [patch('1', '/devices/%2e%2e/users')], /'\.\.'/],
     ['whitespace in url', [patch('1', `/devices/ ${G1}`)], /whitespace/],
     ['newline in url', [patch('1', `/devices/${G1}\r\nX: y`)], /whitespace/],
-    ['bad method', [{ id: '1', method: 'DELETE' as 'GET', url: '/devices' }], /method/],
+    ['bad method', [{ id: '1', method: 'PUT' as 'GET', url: '/devices' }], /method/],
+    ['DELETE with body', [{ id: '1', method: 'DELETE', url: '/devices/x', body: {} }], /DELETE must not/],
     ['GET with body', [{ id: '1', method: 'GET', url: '/devices', body: {} }], /GET must not/],
     ['non-JSON content type', [{ ...patch('1'), headers: { 'Content-Type': 'text/plain' } }], /not application\/json/],
   ])('throws on %s', (_name, items, msg) => {
