@@ -41,7 +41,7 @@ export async function mergeResultsCommand(args: MergeArgs, out: (text: string) =
       );
       return ExitCode.NothingSent;
     }
-    writeMergedResults(resolve(args.output), outcome.columns, outcome.lines);
+    writeMergedResults(resolve(args.output), outcome.columns, outcome.lines, tables[0]?.delimiter);
   } catch (err) {
     if (err instanceof MergeError || err instanceof ManifestError) {
       out(`graph-bulk merge-results: ${err.message}\n`);

@@ -1,16 +1,28 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { inspectManifest, readManifest } from '../manifest/index.js';
 import { RESULT_COLUMNS } from '../types.js';
-import { neutraliseCell, unguardCell } from './results-file.js';
+import {
+  BOM,
+  csvDialect,
+  neutraliseCell,
+  unguardCell,
+  RESULTS_EXTENSIONS,
+  resultsDelimiterFor,
+  resultsFormatFor,
+  type ResultsFormat,
+} from './results-file.js';
+import { makeFolder } from './make-folder.js';
 
 /** One results file as read for merging: its column names and its lines (column → cell text). */
 export interface ResultsTable {
   path: string;
   columns: string[];
   lines: Array<Record<string, string>>;
+  /** CSV: the delimiter the file was written with (the merged file keeps it). */
+  delimiter?: string;
 }
 
 /** A manifest row as merging needs it: its key (to check results belong to it) and its own columns. */
@@ -62,7 +74,8 @@ export function readResultsTable(path: string): ResultsTable {
   }
   let columns: string[] = [];
   let lines: Array<Record<string, string>>;
-  if (extname(path).toLowerCase() === '.jsonl') {
+  let delimiter: string | undefined;
+  if (RESULTS_EXTENSIONS[extname(path).toLowerCase()] === 'jsonl') {
     lines = [];
     text.split('\n').forEach((line, i) => {
       if (!line.trim()) return;
@@ -79,7 +92,8 @@ export function readResultsTable(path: string): ResultsTable {
     });
   } else {
     try {
-      const rows = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
+      delimiter = csvDialect(text).delimiter;
+      const rows = parse(text, { bom: true, skip_empty_lines: true, delimiter }) as string[][];
       columns = rows[0] ?? [];
       lines = rows.slice(1).map((cells) => Object.fromEntries(columns.map((c, i) => [c, unguardCell(cells[i] ?? '')])));
     } catch (err) {
@@ -91,7 +105,7 @@ export function readResultsTable(path: string): ResultsTable {
     if (!/^[1-9]\d*$/.test(line.row ?? ''))
       throw new MergeError(`${path}: result line ${i + 1} has row "${line.row ?? ''}", expected a row number`);
   });
-  return { path, columns: columns.length ? columns : [...RESULT_COLUMNS], lines };
+  return { path, columns: columns.length ? columns : [...RESULT_COLUMNS], lines, ...(delimiter ? { delimiter } : {}) };
 }
 
 /**
@@ -186,28 +200,45 @@ export async function readManifestRefs(path: string): Promise<{ rowCount: number
 }
 
 /**
- * Writes merged lines to `path` (`.jsonl` as JSON Lines, else CSV with Excel-safe cells), owner-only
- * (0600), never over an existing file.
- * @throws {MergeError} when the file exists or cannot be written.
+ * Writes merged lines to `path` (`.jsonl` as JSON Lines with `null` for empty result fields, else CSV
+ * with a byte-order mark, `delimiter` and Excel-safe cells), owner-only (0600), never over an existing file.
+ * @param delimiter CSV delimiter, default `,` (tab for `.tsv`): pass the merged files' own.
+ * @throws {MergeError} when the extension is not a results format, or the file exists or cannot be written.
  */
-export function writeMergedResults(path: string, columns: readonly string[], lines: ReadonlyArray<Record<string, string>>): void {
+export function writeMergedResults(
+  path: string,
+  columns: readonly string[],
+  lines: ReadonlyArray<Record<string, string>>,
+  delimiter?: string,
+): void {
+  let format: ResultsFormat;
+  try {
+    format = resultsFormatFor(path);
+  } catch (err) {
+    throw new MergeError((err as Error).message);
+  }
+  const d = resultsDelimiterFor(path, delimiter);
+  const absent = new Set(['httpStatus', 'errorCode', 'errorMessage', 'requestId']);
   let fd: number;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolder(dirname(path));
     fd = openSync(path, 'wx', 0o600);
   } catch (err) {
     throw new MergeError(`cannot create ${path}: ${(err as Error).message}`);
   }
   try {
-    const jsonl = extname(path).toLowerCase() === '.jsonl';
-    const chunk: string[] = jsonl ? [] : [stringify([columns as string[]])];
+    const jsonl = format === 'jsonl';
+    const chunk: string[] = jsonl ? [] : [BOM + stringify([columns as string[]], { delimiter: d })];
     const flush = () => {
       writeSync(fd, chunk.join(''));
       chunk.length = 0;
     };
     for (const line of lines) {
-      if (jsonl) chunk.push(JSON.stringify(Object.fromEntries(columns.map((c) => [c, line[c] ?? '']))) + '\n');
-      else chunk.push(stringify([columns.map((c) => neutraliseCell(line[c] ?? ''))]));
+      if (jsonl)
+        chunk.push(
+          JSON.stringify(Object.fromEntries(columns.map((c) => [c, absent.has(c) && !line[c] ? null : (line[c] ?? null)]))) + '\n',
+        );
+      else chunk.push(stringify([columns.map((c) => neutraliseCell(line[c] ?? ''))], { delimiter: d }));
       if (chunk.length >= 1000) flush();
     }
     flush();

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { OUTCOMES as ALL_OUTCOMES, RESULT_COLUMNS, type Outcome, type RowResult } from '../types.js';
 import { unguardCell } from './excel-guard.js';
-import type { ResultsFormat } from './results-file.js';
+import { BOM, csvDialect, type ResultsFormat } from './results-file.js';
 import { readResultsMeta, type ResultsMeta } from './results-meta.js';
 
 /** A previous results file that cannot be resumed from. The message names the file and what is wrong. */
@@ -95,15 +95,16 @@ export function parseResults(complete: string, format: ResultsFormat, source: st
         throw new ResumeError(`${source} line ${i + 1} is not a JSON object: is this a graph-bulk results file?`);
       });
   } else {
-    if (complete === '') return [];
-    const header = (parse(complete, { to_line: 1 }) as string[][])[0] ?? [];
+    if (complete === '' || complete === BOM) return [];
+    const { delimiter } = csvDialect(complete);
+    const header = (parse(complete, { to_line: 1, bom: true, delimiter }) as string[][])[0] ?? [];
     if (RESULT_COLUMNS.some((c, i) => header[i] !== c)) {
       throw new ResumeError(
         `${source} does not start with the results columns ${RESULT_COLUMNS.join(',')}: is this a graph-bulk results file?`,
       );
     }
     try {
-      records = parse(complete, { columns: true }) as Array<Record<string, string>>;
+      records = parse(complete, { columns: true, bom: true, delimiter }) as Array<Record<string, string>>;
     } catch (err) {
       throw new ResumeError(`${source} cannot be read as CSV: ${(err as Error).message}`);
     }
@@ -112,6 +113,7 @@ export function parseResults(complete: string, format: ResultsFormat, source: st
     Object.fromEntries(
       Object.entries(r)
         .filter(([k]) => !(RESULT_COLUMNS as readonly string[]).includes(k))
+        .filter(([, v]) => v !== null) // JSON Lines: null for a column the row did not have
         .map(([k, v]) => [k, format === 'csv' ? unguardCell(String(v)) : String(v)]),
     );
   return records.map((r, i) => {
@@ -122,7 +124,7 @@ export function parseResults(complete: string, format: ResultsFormat, source: st
         `${source}: result line ${i + 1} has row ${JSON.stringify(r.row)} and outcome ${JSON.stringify(r.outcome)}; expected a row number and one of ${[...OUTCOMES].join(', ')}`,
       );
     }
-    const text = (v: unknown) => (v === undefined || v === '' ? undefined : String(v));
+    const text = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : String(v));
     return {
       row,
       key: String(r.key ?? ''),

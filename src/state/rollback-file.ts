@@ -3,12 +3,14 @@
  * object id and the values it held before, of exactly the properties the row changed. It is an
  * ordinary CSV manifest: `graph-bulk run --manifest <it>` puts those values back.
  */
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { canonicalColumn, isExtensionAttribute, KEY_COLUMNS } from '../manifest/columns.js';
 import { ROLLBACK_ROW_COLUMN } from '../manifest/header.js';
 import { neutraliseCell } from '../report/excel-guard.js';
+import { makeFolder } from '../report/make-folder.js';
+import { BOM } from '../report/results-file.js';
 import type { KeyType } from '../types.js';
 import type { PropertyChange } from './diff.js';
 
@@ -85,13 +87,16 @@ export class RollbackFile {
   /** Rows whose line is left out at {@link close}: not written after all. */
   readonly #notWritten = new Set<number>();
 
-  private constructor(path: string, fd: number, columns: readonly string[], clearToken: string, duplicates: boolean) {
+  readonly #delimiter: string;
+
+  private constructor(path: string, fd: number, columns: readonly string[], clearToken: string, duplicates: boolean, delimiter: string) {
     this.path = path;
+    this.#delimiter = delimiter;
     this.#seen = duplicates ? new Map() : undefined;
     this.#fd = fd;
     this.#columns = columns;
     this.#clearToken = clearToken;
-    this.#write(stringify([[ROLLBACK_ROW_COLUMN, 'id', ...columns]]));
+    this.#write(BOM + stringify([[ROLLBACK_ROW_COLUMN, 'id', ...columns]], { delimiter }));
     this.sync();
   }
 
@@ -100,17 +105,19 @@ export class RollbackFile {
    * @param columns property columns (see {@link rollbackColumns}).
    * @param clearToken the cell text that clears an extension attribute (the job's `clearToken`).
    * @param duplicates whether rows may repeat a device (`allowDuplicates`): only then are devices remembered.
+   * @param delimiter CSV delimiter (the manifest's own, so that Excel splits the columns), default `,`.
+   *   The file starts with a UTF-8 byte-order mark (Excel reads it as UTF-8).
    * @throws {RollbackWriteError} when the file exists or cannot be created.
    */
-  static create(path: string, columns: readonly string[], clearToken: string, duplicates = false): RollbackFile {
+  static create(path: string, columns: readonly string[], clearToken: string, duplicates = false, delimiter = ','): RollbackFile {
     let fd: number;
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeFolder(dirname(path));
       fd = openSync(path, 'wx', 0o600);
     } catch (err) {
       throw new RollbackWriteError(`cannot write the rollback manifest ${path}: ${(err as Error).message}`);
     }
-    return new RollbackFile(path, fd, columns, clearToken, duplicates);
+    return new RollbackFile(path, fd, columns, clearToken, duplicates, delimiter);
   }
 
   /** Lines written (rows that can be rolled back), less those left out as not written. */
@@ -169,7 +176,7 @@ export class RollbackFile {
     }
     if (cells.size === 0) return false;
     const start = this.#length;
-    this.#write(stringify([[row, id, ...this.#columns.map((name) => cells.get(name) ?? '')]]));
+    this.#write(stringify([[row, id, ...this.#columns.map((name) => cells.get(name) ?? '')]], { delimiter: this.#delimiter }));
     this.#lines.set(row, { start, end: this.#length, id, properties: [...cells.keys()] });
     this.#count++;
     if (this.#seen) {

@@ -6,9 +6,11 @@ import { parse } from 'csv-parse/sync';
 /** One results-file line as a user reads it (all values text). */
 export type ResultLine = Record<string, string>;
 
-/** Reads a results CSV into records keyed by column, sorted by manifest row. */
+/** Reads a results CSV (as Excel does: byte-order mark dropped, the delimiter the header uses) into records keyed by column, sorted by manifest row. */
 export function readResults(path: string): ResultLine[] {
-  const rows = parse(readFileSync(path, 'utf8'), { columns: true }) as ResultLine[];
+  const text = readFileSync(path, 'utf8');
+  const delimiter = /^\uFEFF?"?row"?([,;\t|])/.exec(text)?.[1] ?? ',';
+  const rows = parse(text, { columns: true, bom: true, delimiter }) as ResultLine[];
   return rows.sort((a, b) => Number(a.row) - Number(b.row));
 }
 

@@ -33,7 +33,7 @@ it('re-runs the failed rows of a results file, with the manifest values as read 
   // The results of a results file carry the manifest's own columns only, not the old result columns twice.
   const header = readFileSync(again.resultsPath, 'utf8').split('\n')[0]!;
   expect(header).toBe(
-    'row,key,keyType,outcome,httpStatus,errorCode,errorMessage,attempts,requestId,finishedAt,id,displayName,extensionAttribute1',
+    '\uFEFFrow,key,keyType,outcome,httpStatus,errorCode,errorMessage,attempts,requestId,finishedAt,id,displayName,extensionAttribute1',
   );
 
   // Only the failed line, as an admin would filter it.

@@ -24,7 +24,9 @@ describe('RollbackFile', () => {
     f.add(4, ID, []); // nothing changed: no line
     expect(f).toMatchObject({ count: 1, unrestorable: 1, repeatedDevices: 0 });
     f.close();
-    expect(readFileSync(path, 'utf8')).toBe(`rollbackOfRow,id,displayName,accountEnabled,extensionAttribute1\n3,${ID},,false,#clear\n`);
+    expect(readFileSync(path, 'utf8')).toBe(
+      `\uFEFFrollbackOfRow,id,displayName,accountEnabled,extensionAttribute1\n3,${ID},,false,#clear\n`,
+    );
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(() => RollbackFile.create(path, [], '#clear')).toThrow(RollbackWriteError);
   });
