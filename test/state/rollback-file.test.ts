@@ -48,7 +48,7 @@ describe('RollbackFile', () => {
     expect(f.add(3, ID3, [{ property: 'extensionAttribute1', from: 'x', to: 'y' }])).toBe(false);
     expect(f.add(4, ID3, [{ property: 'extensionAttribute2', from: 'c', to: 'y' }])).toBe(true);
     f.sync();
-    const header = 'rollbackOfRow,id,extensionAttribute1,extensionAttribute2\n';
+    const header = '\uFEFFrollbackOfRow,id,extensionAttribute1,extensionAttribute2\n';
     expect(readFileSync(path, 'utf8')).toBe(`${header}1,${ID},a,\n2,${ID2},b,\n4,${ID3},,c\n`);
     f.markNotWritten(2); // Graph refused it
     expect(f.count).toBe(2);
