@@ -18,11 +18,12 @@ import type { Connection } from './connect.js';
 import type { Ledger } from './ledger.js';
 import { concurrencyCap, type JobOptions } from './options.js';
 import type { Pacer, SentMark } from './pacer.js';
+import { ExitCode } from './exit-codes.js';
 import type { StopSwitch, Work } from './work.js';
 
 /** Options of {@link Dispatcher}. */
 export interface DispatcherOptions {
-  options: Pick<JobOptions, 'mode' | 'batchSize' | 'concurrency' | 'maxRetries' | 'verify' | 'sendAll'>;
+  options: Pick<JobOptions, 'mode' | 'batchSize' | 'concurrency' | 'maxRetries' | 'verify' | 'sendAll' | 'canary'>;
   /** The sender, the token manager, the reader (rows with phase `read` are read first; `verify`
    * reads back), whether the token is app-only, the retry strategies and the tokens that worked. */
   connection: DispatcherConnection;
@@ -65,13 +66,22 @@ export class Dispatcher {
   readonly throttledBy: Record<string, number> = {};
   /** Writes retried (token-renewal replays not counted). */
   retries = 0;
+  /**
+   * The canary (`canary` option): the first `size` rows to write are written and read back; the other
+   * rows to write are held until every canary row is `updated`. Any other verdict stops the run
+   * (exit 2): the held rows, and those not yet read, are `skipped`.
+   */
+  readonly #canary: { size: number; assigned: number; finished: number; passed: boolean; held: Work[] } | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
     this.#queue = new WorkQueue<Work>(() => this.#kickPump());
     this.highWater = Math.max(256, concurrencyCap(options.options.concurrency, options.pacer.budget !== undefined) * this.#unitSize * 4);
+    const size = options.options.canary;
+    this.#canary = size !== undefined && !options.plan ? { size, assigned: 0, finished: 0, passed: false, held: [] } : undefined;
     options.stops.onStop((stop) => {
       for (const w of this.#queue.drain()) options.ledger.dropped(w, stop.reason);
+      for (const w of this.#canary?.held.splice(0) ?? []) options.ledger.skipped(w);
       for (const wake of this.#spaceWaiters.splice(0)) wake();
       this.#checkDone();
     });
@@ -199,7 +209,38 @@ export class Dispatcher {
     w.changes = decision.changes;
     w.item = { ...w.item, body: decision.body };
     w.phase = 'write';
+    const canary = this.#canary;
+    if (canary && !canary.passed) {
+      if (canary.assigned >= canary.size) {
+        canary.held.push(w); // written once the canary passed
+        return;
+      }
+      canary.assigned++;
+      w.canary = true;
+    }
     this.#queue.retryLater(w, 0);
+  }
+
+  /**
+   * A canary row's verdict. `updated`: once all `size` canary rows are, the held rows go. Anything
+   * else stops the run (exit 2) before another row is written.
+   */
+  #canaryVerdict(w: Work, outcome: string, detail?: string): void {
+    const canary = this.#canary;
+    if (!canary || !w.canary) return;
+    canary.finished++;
+    if (outcome !== 'updated') {
+      this.#o.stops.halt({
+        reason: `the canary failed: row ${w.update.row} ended ${outcome}${detail ? ` (${detail})` : ''}`,
+        exitCode: ExitCode.Aborted,
+        advice: 'see the canary rows in the results file; fix the cause, then run again with --resume <this results file>',
+      });
+      return;
+    }
+    if (canary.finished === canary.size && !canary.passed) {
+      canary.passed = true;
+      for (const held of canary.held.splice(0)) this.#queue.retryLater(held, 0);
+    }
   }
 
   /** A write Graph confirmed: `updated`, or with `verify` read back first. */
@@ -207,12 +248,16 @@ export class Dispatcher {
     const { ledger } = this.#o;
     ledger.noteSuccess();
     const done = { httpStatus: outcome.status, requestId: outcome.requestId };
-    if (!this.#o.options.verify) {
+    if (!this.#o.options.verify && !w.canary) {
       ledger.finish(w, { outcome: 'updated', ...done, errorMessage: w.update.notes.join('; ') || undefined });
       return;
     }
+    // Canary rows are always read back: only a value found on the device lets the rest go.
     void this.#o.connection.reader!.read({ key: w.key, keyType: w.update.keyType, select: selectFor(w.item.body) }).then((read) => {
-      ledger.finish(w, { ...done, ...verdictAfterWrite(w.item.body, outcome.status, read, w.update.notes) });
+      const verdict = verdictAfterWrite(w.item.body, outcome.status, read, w.update.notes);
+      const notes = w.canary ? [verdict.errorMessage, 'canary row: read back'].filter(Boolean).join('; ') : verdict.errorMessage;
+      ledger.finish(w, { ...done, ...verdict, ...(notes ? { errorMessage: notes } : {}) });
+      this.#canaryVerdict(w, read.kind === 'found' ? verdict.outcome : 'not verified', verdict.errorMessage);
     });
   }
 
@@ -292,6 +337,7 @@ export class Dispatcher {
       const decision = decideRetry(attemptOutcome, counted, this.#o.options.maxRetries, this.#o.connection.strategies);
       if ('final' in decision) {
         ledger.failed(w, outcome, decision.reason);
+        this.#canaryVerdict(w, 'failed', `${outcome.status ?? outcome.networkError} ${outcome.errorCode ?? ''}`.trim());
         continue;
       }
       if (stops.current) {

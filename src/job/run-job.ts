@@ -60,7 +60,11 @@ export interface RunContext {
  *   sign-in failure, or a results file that cannot be created.
  */
 export async function runJob(input: JobOptionsInput, context: RunContext = {}): Promise<JobSummary> {
-  return run(jobOptions(input, context), context, false);
+  const options = jobOptions(input, context);
+  if (options.canary !== undefined && !options.readFirst && !options.dryRun) {
+    throw new JobError('--canary reads the canary rows back before going on: drop readFirst: false (--no-read-first)');
+  }
+  return run(options, context, false);
 }
 
 /**

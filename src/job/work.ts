@@ -23,6 +23,8 @@ export interface Work {
   attempts: number;
   /** Replays after a 401 with a renewed token: free, not retries (see `decideAnswer`). */
   authReplays: number;
+  /** One of the `canary` rows: written first, read back, and the rest wait for its verdict. */
+  canary?: boolean;
 }
 
 /** Why a run stops early: the summary's `stoppedReason`, its exit code and what the admin should do. */

@@ -48,7 +48,6 @@ export async function runGuarded(input: Record<string, unknown>, context: RunCon
     }
     return summary;
   }
-  if (o.canary !== undefined && !o.dryRun) throw new JobError('--canary is not available in this build yet: nothing was sent');
   if (!guarded || o.dryRun) return runJob(input as never, context);
   const base = (p: string) => (isAbsolute(p) ? p : resolve(context.baseDir ?? process.cwd(), p));
   const checkInput: Record<string, unknown> = { ...input };
