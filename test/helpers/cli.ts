@@ -13,7 +13,7 @@ export interface CliRun {
 }
 
 /** The test's environment minus every sign-in variable, plus `extra`. */
-function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !SIGN_IN_VARIABLES.test(k)) env[k] = v;
