@@ -98,6 +98,24 @@ describe('the package', () => {
     await demoFromElsewhere(env);
   }, 300_000);
 
+  it('a git install builds through prepare: npm pack git+file://<this repository>#<HEAD> gives a tarball that installs and runs', async () => {
+    const head = await sh('git rev-parse HEAD', { cwd: repoRoot });
+    expect(head.code, head.stderr).toBe(0);
+    const dir = tempDir('gb-git-');
+    // npm clones the commit, installs its dev dependencies, runs prepare (the build) and packs; a global
+    // install straight from git skips the dev dependencies (npm/cli#8440), so the README packs first.
+    const pack = await sh(`npm pack --json "git+file://${repoRoot}#${head.stdout.trim()}"`, { cwd: dir });
+    expect(pack.code, pack.stderr).toBe(0);
+    const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+    expect(info!.files.map((f) => f.path)).toContain('dist/cli/main.js');
+    const prefix = tempDir('gb-git-prefix-');
+    const env = prefixEnv(prefix);
+    const install = await sh(`npm install --global --no-audit --no-fund "${join(dir, info!.filename)}"`, { cwd: dir, env });
+    expect(install.code, install.stderr).toBe(0);
+    const v = await sh('graph-bulk --version', { cwd: tempDir(), env });
+    expect(v.stdout).toBe(`${version}\n`);
+  }, 600_000); // installs every dev dependency from the npm cache: minutes on a loaded machine
+
   it("the Dockerfile's runtime stage, run outside Docker: production install of the tarball, non-root, entrypoint graph-bulk", async () => {
     const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
     const stages = dockerfile.split(/^FROM /m).slice(1);
