@@ -460,11 +460,11 @@ export function fallbackBudget(
   return { burst: Math.max(1, Math.floor(budget.burst / peers)), refillPerSecond: budget.refillPerSecond / peers };
 }
 
-/** A Redis URL for logs: the password replaced by `***`. Never throws. */
+/** A Redis URL for logs: the password replaced by `<redacted>`. Never throws. */
 export function describeRedisUrl(url: string): string {
   try {
     const u = new URL(url);
-    const auth = u.username || u.password ? `${u.username}${u.password ? ':***' : ''}@` : '';
+    const auth = u.username || u.password ? `${u.username}${u.password ? ':<redacted>' : ''}@` : '';
     return `${u.protocol}//${auth}${u.host}${u.pathname === '/' ? '' : u.pathname}`;
   } catch {
     return '(unparsable URL)';

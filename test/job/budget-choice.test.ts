@@ -116,7 +116,7 @@ describe.skipIf(skipWithoutRedis('url', 'chooseBudget with Redis'))('chooseBudge
       expect(choice.shared?.scope).toMatchObject({ source: 'options', id: `graph-bulk|https://graph.microsoft.com|${tenantId}|app-1` });
       const line = JSON.parse(log.text.trim().split('\n')[0]!);
       expect(line).toMatchObject({ level: 'info', budgetId: `graph-bulk|https://graph.microsoft.com|${tenantId}|app-1` });
-      expect(line.msg).toMatch(/^write budget shared through Redis redis:\/\/:\*\*\*@/);
+      expect(line.msg).toMatch(/^write budget shared through Redis redis:\/\/:<redacted>@/);
       expect(line.budgetIdFrom).toMatch(/tenantId\/clientId/);
       expect(log.text).not.toContain(password);
       expect(redactSecrets(`AUTH failed for ${password}`)).not.toContain(password);

@@ -57,8 +57,8 @@ describe('jitterReserve', () => {
 
 describe('describeRedisUrl', () => {
   it('never shows the password', () => {
-    expect(describeRedisUrl('redis://:s3cret@cache.example:6380/2')).toBe('redis://:***@cache.example:6380/2');
-    expect(describeRedisUrl('rediss://default:s3cret@cache.example:6380')).toBe('rediss://default:***@cache.example:6380');
+    expect(describeRedisUrl('redis://:s3cret@cache.example:6380/2')).toBe('redis://:<redacted>@cache.example:6380/2');
+    expect(describeRedisUrl('rediss://default:s3cret@cache.example:6380')).toBe('rediss://default:<redacted>@cache.example:6380');
     expect(describeRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
     expect(describeRedisUrl('not a url s3cret')).not.toContain('s3cret');
   });
