@@ -248,12 +248,14 @@ export function decodeInnerBody(body: unknown, contentType: string | undefined):
  * Retry-After"; learn.microsoft.com/en-us/graph/throttling).
  *
  * @param nowMs current time in ms since the epoch (for HTTP-date values).
+ * @param outerDate the outer response's `Date` header: an HTTP-date `Retry-After` of an inner response
+ *   without a `Date` of its own is measured against it (docs/graph-behaviour.md §6).
  */
-export function longestRetryAfterMs(responses: Iterable<InnerResponse>, nowMs: number): number | undefined {
+export function longestRetryAfterMs(responses: Iterable<InnerResponse>, nowMs: number, outerDate?: string): number | undefined {
   let longest: number | undefined;
   for (const r of responses) {
     if (r.status !== 429 && r.status !== 503 && r.status !== 504) continue;
-    const ms = parseRetryAfterMs(getHeader(r.headers, 'retry-after'), nowMs);
+    const ms = parseRetryAfterMs(getHeader(r.headers, 'retry-after'), nowMs, getHeader(r.headers, 'date') ?? outerDate);
     if (ms !== undefined && (longest === undefined || ms > longest)) longest = ms;
   }
   return longest;

@@ -14,7 +14,7 @@ import { describePermissions, missingPermission, tokenPermissions } from '../gra
 import { defaultRetryStrategies, type RetryStrategy } from '../graph/retry.js';
 import type { Logger } from '../report/log.js';
 import type { PacingBudget } from '../schedule/budget.js';
-import type { PauseGate } from '../schedule/pause-gate.js';
+import { PauseGate } from '../schedule/pause-gate.js';
 import { WriteBudget } from '../schedule/write-budget.js';
 import { GraphSender } from '../send/graph-sender.js';
 import { DeviceReader } from '../state/reader.js';
@@ -48,8 +48,9 @@ export interface Connection {
   budget: PacingBudget | undefined;
   /** Set when the budget is shared through Redis. */
   shared: BudgetChoice['shared'];
-  /** A pause gate shared with other processes (shared budget), else undefined (use a local one). */
-  gate: PauseGate | undefined;
+  /** The gate every request waits at, reads and writes alike: shared with the other processes when
+   * the budget is, else this run's own. */
+  gate: PauseGate;
   /** The device reader, when rows are read before writing, read back (`verify`) or planned. */
   reader: DeviceReader | undefined;
   /** The reader's budget (`readBudget`), if any. */
@@ -179,6 +180,7 @@ async function connectTo(
   } catch (err) {
     throw new JobError(redactSecrets((err as Error).message));
   }
+  const gate = choice.gate ?? new PauseGate();
   let reader: DeviceReader | undefined;
   let readBudget: WriteBudget | undefined;
   if (o.readFirst || o.verify || input.plan) {
@@ -194,6 +196,7 @@ async function connectTo(
       strategies,
       // a batch larger than the budget's burst could never be paid for at once
       batchSize: Math.min(20, readBudget?.burst ?? 20),
+      gate,
     });
   }
   const budget = choice.budget;
@@ -203,7 +206,7 @@ async function connectTo(
     sender,
     budget,
     shared: choice.shared,
-    gate: choice.gate,
+    gate,
     reader,
     readBudget,
     appOnly,

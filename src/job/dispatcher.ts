@@ -8,9 +8,10 @@
 import { parseThrottleScope, THROTTLE_SCOPES, type ThrottleScopeName } from '../graph/throttle-scope.js';
 import type { TokenManager } from '../auth/token-source.js';
 import { selectFor } from '../graph/device-state.js';
-import { decideRetry, type AttemptOutcome, type RetryStrategy } from '../graph/retry.js';
+import { decideAnswer } from '../graph/answer.js';
+import type { RetryStrategy } from '../graph/retry.js';
 import { WorkQueue } from '../schedule/work-queue.js';
-import type { ExchangeInfo, GraphSender, ItemOutcome } from '../send/graph-sender.js';
+import { type ExchangeInfo, type GraphSender, type ItemOutcome, outcomeFor } from '../send/graph-sender.js';
 import { decideRow, verdictAfterWrite } from '../state/decide.js';
 import { describeChanges } from '../state/diff.js';
 import type { DeviceReader } from '../state/reader.js';
@@ -288,69 +289,63 @@ export class Dispatcher {
   }
 
   /**
-   * Decides each row's fate from its outcome (final result, token renewal, or a retry after a delay),
-   * then lets the pacer adjust to what the answer said (pause, budget level, refill, latency).
+   * Applies the one decision per answer (`decideAnswer`) to each row — success, free token-renewal
+   * replay, retry after a delay, final failure, or skipped on a stop — then lets the pacer adjust to
+   * what the answer said (pause, budget level, refill, latency).
    */
   #handle(works: Work[], outcomes: Map<string, ItemOutcome>, info: ExchangeInfo, sent: SentMark): void {
-    const { ledger, stops } = this.#o;
-    // After a 429 in a batch, the throttled rows all wait for the longest inner Retry-After.
-    let longest = 0;
-    for (const o of outcomes.values()) if (o.status === 429 && o.retryAfterMs !== undefined) longest = Math.max(longest, o.retryAfterMs);
+    const { ledger, stops, connection } = this.#o;
     const now = Date.now();
     let throttledRows = 0;
     let scope: ThrottleScopeName | undefined;
+    let longest: number | undefined; // the longest wait a 429 asked for (batch: the longest inner Retry-After)
     for (const w of works) {
-      const outcome = outcomes.get(w.item.id) ?? { status: 502, errorCode: 'MissingBatchResponse' };
+      const outcome = outcomeFor(outcomes, w.item.id);
       if (outcome.status === 429 || outcome.status === 424) throttledRows++;
       if (outcome.status === 429) {
         this.throttled429++;
         const named = parseThrottleScope(outcome.throttleScope)?.scope;
         this.throttledBy[named ?? 'unnamed'] = (this.throttledBy[named ?? 'unnamed'] ?? 0) + 1;
         if (named && (!scope || THROTTLE_SCOPES.indexOf(named) > THROTTLE_SCOPES.indexOf(scope))) scope = named;
-        if (longest > 0) outcome.retryAfterMs = longest;
+        const wait = info.batchRetryAfterMs ?? outcome.retryAfterMs;
+        if (wait !== undefined && wait > (longest ?? 0)) longest = wait;
       }
-      if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
-        this.#o.connection.tokensThatWorked.add(info.token);
-        this.#succeeded(w, outcome);
-        continue;
+      const decision = decideAnswer(outcome, {
+        attempts: w.attempts,
+        authReplays: w.authReplays,
+        tokenWorkedBefore: connection.tokensThatWorked.has(info.token),
+        stopping: stops.current !== undefined,
+        abandoned: this.#o.abandon.aborted,
+        maxRetries: this.#o.options.maxRetries,
+        strategies: connection.strategies,
+        batchRetryAfterMs: info.batchRetryAfterMs,
+      });
+      if (decision.tokenAccepted) connection.tokensThatWorked.add(info.token);
+      switch (decision.kind) {
+        case 'success':
+          this.#succeeded(w, outcome);
+          break;
+        case 'abandoned':
+          ledger.skipped(w, outcome); // not confirmed: runs again on resume
+          break;
+        case 'replay':
+          w.authReplays++;
+          void connection.tokens.renew(info.token).catch(() => undefined);
+          this.#queue.retryLater(w, 0);
+          break;
+        case 'final':
+          ledger.failed(w, outcome, decision.reason);
+          this.#canaryVerdict(w, 'failed', `${outcome.status ?? outcome.networkError} ${outcome.errorCode ?? ''}`.trim());
+          break;
+        case 'retry':
+          this.retries++;
+          this.#queue.retryLater(w, decision.afterMs);
       }
-      if (outcome.status === undefined && this.#o.abandon.aborted) {
-        ledger.skipped(w, outcome); // abandoned after drainTimeoutMs: not confirmed, runs again on resume
-        continue;
-      }
-      // 401: a token that worked before and is now refused has expired (or was revoked): renew and
-      // replay, free, however often tokens expire during the row's life. A token that never worked
-      // gets one free replay with a fresh one; refused again, the row fails (docs/graph-behaviour.md §4).
-      if (outcome.status === 401 && !stops.current && (w.authReplays === 0 || this.#o.connection.tokensThatWorked.has(info.token))) {
-        w.authReplays++;
-        void this.#o.connection.tokens.renew(info.token).catch(() => undefined);
-        this.#queue.retryLater(w, 0);
-        continue;
-      }
-      const attemptOutcome: AttemptOutcome = {
-        status: outcome.status,
-        errorCode: outcome.errorCode,
-        networkError: outcome.networkError,
-        retryAfterMs: outcome.retryAfterMs,
-      };
-      const counted = w.attempts - w.authReplays;
-      const decision = decideRetry(attemptOutcome, counted, this.#o.options.maxRetries, this.#o.connection.strategies);
-      if ('final' in decision) {
-        ledger.failed(w, outcome, decision.reason);
-        this.#canaryVerdict(w, 'failed', `${outcome.status ?? outcome.networkError} ${outcome.errorCode ?? ''}`.trim());
-        continue;
-      }
-      if (stops.current) {
-        ledger.skipped(w, outcome);
-        continue;
-      }
-      this.retries++;
-      this.#queue.retryLater(w, decision.retryAfterInMs);
     }
     this.#o.pacer.answered(sent, now, {
       writes: works.length,
       throttled: throttledRows,
-      retryAfterMs: longest > 0 ? longest : undefined,
+      retryAfterMs: longest,
       ...(scope ? { throttleScope: scope } : {}),
       info,
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenManager } from '../auth/token-source.js';
-import { buildBatchBody, parseBatchResponse, type BatchItem } from '../graph/batch.js';
+import { buildBatchBody, longestRetryAfterMs, parseBatchResponse, type BatchItem } from '../graph/batch.js';
 import { parseGraphError, redactSecrets } from '../graph/errors.js';
 import { getHeader, type HeaderBag } from '../graph/headers.js';
 import { parseRetryAfterMs, parseThrottleLimitPercentage } from '../graph/retry-after.js';
@@ -58,6 +58,9 @@ export interface ExchangeInfo {
    * reports after the batch's last write is the highest).
    */
   throttleLimitPercentage?: number;
+  /** Of a `$batch`: the longest inner `Retry-After` (429, 503, 504), ms (`longestRetryAfterMs`); the
+   * throttled requests all wait for it (docs/graph-behaviour.md §2). */
+  batchRetryAfterMs?: number;
 }
 
 /** Options of {@link GraphSender}. */
@@ -177,6 +180,8 @@ export class GraphSender {
       const pct = parseThrottleLimitPercentage(getHeader(inner.headers, 'x-ms-throttle-limit-percentage'));
       if (pct !== undefined && !(pct <= (info.throttleLimitPercentage ?? -1))) info.throttleLimitPercentage = pct;
     }
+    const longest = longestRetryAfterMs(parsed.byId.values(), this.#now(), getHeader(res.headers, 'date'));
+    if (longest !== undefined) info.batchRetryAfterMs = longest;
     for (const item of batchItems) {
       const inner = parsed.byId.get(item.id);
       if (!inner) {
@@ -281,4 +286,12 @@ function failureOutcome(res: Extract<HttpResult, { ok: false }> | NotSent): Item
   if ('notSent' in res) return { errorCode: REQUEST_NOT_SENT, errorMessage: res.message };
   if (res.tooLarge) return { networkError: res.networkError, errorCode: RESPONSE_TOO_LARGE, errorMessage: res.message };
   return { networkError: res.networkError, errorMessage: res.message, ...(res.fault ? { fault: res.fault } : {}) };
+}
+
+/**
+ * The outcome for request `id` of an exchange: its own, or — when a `$batch` answer had no entry for
+ * it — a 502 `MissingBatchResponse`, retried like any 5xx (docs/graph-behaviour.md §2).
+ */
+export function outcomeFor(outcomes: ReadonlyMap<string, ItemOutcome>, id: string): ItemOutcome {
+  return outcomes.get(id) ?? { status: 502, errorCode: 'MissingBatchResponse' };
 }

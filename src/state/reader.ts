@@ -10,11 +10,12 @@
 import type { TokenManager } from '../auth/token-source.js';
 import { MAX_BATCH_REQUESTS } from '../graph/batch.js';
 import { DeviceStateError, parseDeviceState } from '../graph/device-state.js';
-import { decideRetry, defaultRetryStrategies, isSuccess, type RetryStrategy } from '../graph/retry.js';
+import { decideAnswer } from '../graph/answer.js';
+import { defaultRetryStrategies, type RetryStrategy } from '../graph/retry.js';
 import { deviceReadPath } from '../graph/urls.js';
 import { PauseGate } from '../schedule/pause-gate.js';
 import type { WriteBudget } from '../schedule/write-budget.js';
-import type { GraphSender, ItemOutcome } from '../send/graph-sender.js';
+import { type GraphSender, type ItemOutcome, outcomeFor } from '../send/graph-sender.js';
 import type { DeviceState, KeyType } from '../types.js';
 
 /** One device to read: its key as validated and the properties to `$select` (see `selectFor`). */
@@ -56,6 +57,10 @@ export interface DeviceReaderOptions {
   batchSize?: number;
   /** Clock, epoch ms. */
   now?: () => number;
+  /** The gate every request waits at, shared with the writes: a 429 to a read pauses the writes too,
+   * and a write's pause holds the reads (Graph's throttle is per app, docs/graph-behaviour.md §3).
+   * Default: a gate of the reader's own. */
+  gate?: PauseGate;
 }
 
 interface Pending {
@@ -107,7 +112,7 @@ export class DeviceReader {
     this.#strategies = options.strategies ?? defaultRetryStrategies();
     this.#batchSize = Math.max(1, Math.min(options.batchSize ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS));
     this.#now = options.now ?? Date.now;
-    this.#gate = new PauseGate(this.#now);
+    this.#gate = options.gate ?? new PauseGate(this.#now);
     this.#tokensThatWorked = options.tokensThatWorked ?? new Set();
   }
 
@@ -181,67 +186,73 @@ export class DeviceReader {
       return;
     }
     const { outcomes, info } = sent;
-    let longest = 0;
-    for (const o of outcomes.values()) if (o.status === 429 && o.retryAfterMs !== undefined) longest = Math.max(longest, o.retryAfterMs);
     let throttled = false;
     batch.forEach((p, i) => {
-      const outcome = outcomes.get(String(i + 1)) ?? { status: 502, errorCode: 'MissingBatchResponse' };
+      const outcome = outcomeFor(outcomes, String(i + 1));
       p.last = outcome;
-      if (outcome.status !== undefined && isSuccess(outcome.status)) {
+      const decision = decideAnswer(outcome, {
+        attempts: p.attempts,
+        authReplays: p.authReplays,
+        tokenWorkedBefore: this.#tokensThatWorked.has(info.token),
+        stopping: this.#stopped,
+        abandoned: false,
+        maxRetries: this.#o.maxRetries,
+        strategies: this.#strategies,
+        batchRetryAfterMs: info.batchRetryAfterMs,
+      });
+      if (decision.tokenAccepted) {
         this.#answered = true;
         this.#tokensThatWorked.add(info.token);
-        try {
-          const state = parseDeviceState(outcome.body);
-          p.resolve({
-            kind: 'found',
-            state,
-            attempts: p.attempts,
-            httpStatus: outcome.status,
-            ...(outcome.requestId ? { requestId: outcome.requestId } : {}),
-          });
-        } catch (err) {
-          const message = err instanceof DeviceStateError ? err.message : String(err);
-          p.resolve({
-            kind: 'failed',
-            outcome: { ...outcome, status: 502, errorCode: 'BadDeviceResponse', errorMessage: message },
-            reason: message,
-            attempts: p.attempts,
-          });
-        }
-        return;
-      }
-      if (outcome.status === 404) {
-        this.#answered = true;
-        this.#tokensThatWorked.add(info.token);
-      }
-      // 401: a token that worked before has expired (or was revoked): renew and replay, free, each
-      // time; a token that never worked gets one free replay with a fresh one (docs/graph-behaviour.md §4).
-      if (outcome.status === 401 && !this.#stopped && (p.authReplays === 0 || this.#tokensThatWorked.has(info.token))) {
-        p.authReplays++;
-        void this.#o.tokens.renew(info.token).catch(() => undefined);
-        this.#later(p, 0);
-        return;
       }
       if (outcome.status === 429) {
         this.stats.throttled429++;
         throttled = true;
-        if (longest > 0) outcome.retryAfterMs = longest;
       }
-      const decision = decideRetry(outcome, Math.max(1, p.attempts - p.authReplays), this.#o.maxRetries, this.#strategies);
-      if ('final' in decision) {
-        p.resolve({ kind: 'failed', outcome, reason: decision.reason, attempts: p.attempts });
-        return;
+      switch (decision.kind) {
+        case 'success':
+          p.resolve(this.#found(p, outcome));
+          return;
+        case 'replay':
+          p.authReplays++;
+          void this.#o.tokens.renew(info.token).catch(() => undefined);
+          this.#later(p, 0);
+          return;
+        case 'final':
+          p.resolve({ kind: 'failed', outcome, reason: decision.reason, attempts: p.attempts });
+          return;
+        case 'abandoned':
+          p.resolve({ kind: 'stopped', attempts: p.attempts, last: outcome });
+          return;
+        case 'retry':
+          this.stats.retries++;
+          if (decision.throttled) this.#gate.pauseUntil(this.#now() + decision.afterMs);
+          this.#later(p, decision.afterMs);
       }
-      if (this.#stopped) {
-        p.resolve({ kind: 'stopped', attempts: p.attempts, last: outcome });
-        return;
-      }
-      this.stats.retries++;
-      if (decision.throttled) this.#gate.pauseUntil(this.#now() + decision.retryAfterInMs);
-      this.#later(p, decision.retryAfterInMs);
     });
     // After a 429 Graph's bucket is empty: ours refills from zero too.
     if (throttled) void this.#o.budget?.drain();
+  }
+
+  /** A 2xx read: the device's state, or `failed` 502 `BadDeviceResponse` when the body is not a device. */
+  #found(p: Pending, outcome: ItemOutcome): ReadResult {
+    try {
+      const state = parseDeviceState(outcome.body);
+      return {
+        kind: 'found',
+        state,
+        attempts: p.attempts,
+        httpStatus: outcome.status!,
+        ...(outcome.requestId ? { requestId: outcome.requestId } : {}),
+      };
+    } catch (err) {
+      const message = err instanceof DeviceStateError ? err.message : String(err);
+      return {
+        kind: 'failed',
+        outcome: { ...outcome, status: 502, errorCode: 'BadDeviceResponse', errorMessage: message },
+        reason: message,
+        attempts: p.attempts,
+      };
+    }
   }
 
   /** Puts a read back after `delayMs` (ms). */

@@ -92,6 +92,7 @@ describe('GraphSender', () => {
     expect(outcomes.get('2')).toMatchObject({ status: 502, errorCode: 'MissingBatchResponse' });
     expect(outcomes.get('3')).toMatchObject({ status: 429, retryAfterMs: 7000 });
     expect(info.throttleLimitPercentage).toBe(0.9);
+    expect(info.batchRetryAfterMs).toBe(7000); // the longest inner Retry-After: every throttled request waits for it
   });
 
   it('batch: a failed outer request applies to every item; a network failure has no status', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ItemOutcome, ReadItem } from '../../src/send/graph-sender.js';
+import { PauseGate } from '../../src/schedule/pause-gate.js';
 import { DeviceReader, type ReadResult } from '../../src/state/reader.js';
 
 const guid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -69,5 +70,16 @@ describe('DeviceReader', () => {
     expect(r).toMatchObject({ kind: 'stopped', attempts: 1, last: { status: 503 } });
     expect(f.batches).toEqual([[`/devices(deviceId='${guid(9)}')?$select=id`]]);
     expect(await reader.read({ key: guid(8), keyType: 'id', select: ['id'] })).toEqual({ kind: 'stopped', attempts: 0 });
+  });
+
+  it("pauses at the gate it is given: a read's 429 closes the writes' gate too", async () => {
+    const gate = new PauseGate();
+    const f = fakeSender((p, n) => (n === 1 ? { status: 429, errorCode: 'TooManyRequests', retryAfterMs: 40 } : found(p)));
+    const reader = new DeviceReader({ sender: f.sender, tokens, concurrency: 1, maxRetries: 2, gate });
+    const before = Date.now();
+    const read = reader.read({ key: guid(7), keyType: 'id', select: ['id'] });
+    await new Promise((r) => setTimeout(r, 15));
+    expect(gate.pausedUntil).toBeGreaterThanOrEqual(before + 40);
+    expect(await read).toMatchObject({ kind: 'found', attempts: 2 });
   });
 });
