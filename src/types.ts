@@ -48,6 +48,8 @@ export type PropertyValue = string | boolean | null;
  */
 export interface DeviceState {
   id: string;
+  /** The device's `deviceId` (lower-case GUID), when selected. */
+  deviceId?: string | null;
   accountEnabled?: boolean | null;
   displayName?: string | null;
   operatingSystem?: string | null;

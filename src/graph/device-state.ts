@@ -14,8 +14,8 @@ import type { DevicePatchBody, DeviceState } from '../types.js';
  * `operatingSystem` (for the app-only non-Windows rule), then the body's own top-level properties
  * (`extensionAttributes` as a whole: Graph selects the complex property, not its keys), in body order.
  */
-export function selectFor(body: DevicePatchBody): string[] {
-  return [...new Set(['id', 'operatingSystem', ...Object.keys(body)])];
+export function selectFor(body: DevicePatchBody, also: readonly string[] = []): string[] {
+  return [...new Set(['id', 'operatingSystem', ...Object.keys(body), ...also])];
 }
 
 const BOOLEAN_PROPERTIES = ['accountEnabled', 'isCompliant', 'isManaged'] as const;
@@ -40,6 +40,7 @@ export function parseDeviceState(body: unknown): DeviceState {
     throw new DeviceStateError('the device read answered without a device object (no "id")');
   }
   const state: DeviceState = { id: body.id.toLowerCase() };
+  if ('deviceId' in body) state.deviceId = typeof body.deviceId === 'string' ? body.deviceId.toLowerCase() : null;
   for (const name of BOOLEAN_PROPERTIES) {
     if (name in body) state[name] = typeof body[name] === 'boolean' ? (body[name] as boolean) : null;
   }

@@ -176,7 +176,8 @@ export class Dispatcher {
   /** Reads a row's device, then decides: unchanged, not found, invalid, planned, or to be written. */
   async #prepare(w: Work): Promise<void> {
     const { ledger, stops } = this.#o;
-    const read = await this.#o.connection.reader!.read({ key: w.key, keyType: w.update.keyType, select: selectFor(w.update.body) });
+    const select = selectFor(w.update.body, w.update.expectDeviceId !== undefined ? ['deviceId'] : []);
+    const read = await this.#o.connection.reader!.read({ key: w.key, keyType: w.update.keyType, select });
     if (read.kind === 'stopped') {
       ledger.skipped(w, read.last);
       return;

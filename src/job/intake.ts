@@ -30,7 +30,7 @@ export interface RowSink {
 /** Inputs of {@link intake}. */
 export interface IntakeInput {
   info: ManifestInfo;
-  options: Pick<JobOptions, 'allowDuplicates' | 'allowMdmProperties' | 'clearToken' | 'dryRun'>;
+  options: Pick<JobOptions, 'allowDuplicates' | 'allowMdmProperties' | 'clearToken' | 'dryRun' | 'readFirst'>;
   ledger: Ledger;
   stops: StopSwitch;
   /** Where valid rows go; undefined in a dry run (nothing is sent). */
@@ -59,6 +59,8 @@ export async function intake(input: IntakeInput): Promise<{ carriedOver: number 
     allowMdmProperties: o.allowMdmProperties,
     clearToken: o.clearToken,
     expectedRows: info.rowCount,
+    // Rows with both id and deviceId filled: the device read by id must have that deviceId (decideRow).
+    checksDeviceId: input.readFirst && !o.dryRun,
   });
   try {
     for await (const row of readManifest(info, { allowMdmProperties: o.allowMdmProperties, clearToken: o.clearToken })) {
@@ -148,7 +150,7 @@ export function loadPrevious(resumePath: string, info: ManifestInfo, log: Logger
  */
 export async function openManifest(
   manifestPath: string,
-  o: Pick<JobOptions, 'format' | 'delimiter' | 'encoding' | 'allowMdmProperties' | 'clearToken'>,
+  o: Pick<JobOptions, 'format' | 'delimiter' | 'encoding' | 'allowMdmProperties' | 'clearToken' | 'ignoreReadOnlyColumns'>,
 ): Promise<ManifestInfo> {
   try {
     return await inspectManifest(manifestPath, {
@@ -157,6 +159,7 @@ export async function openManifest(
       encoding: o.encoding,
       allowMdmProperties: o.allowMdmProperties,
       clearToken: o.clearToken,
+      ignoreReadOnlyColumns: o.ignoreReadOnlyColumns,
     });
   } catch (err) {
     if (err instanceof ManifestError) throw new JobError(err.message);

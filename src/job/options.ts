@@ -421,6 +421,23 @@ export const JOB_OPTIONS = {
     schema: z.boolean().default(false),
     describe: 'Allow isCompliant / isManaged (Intune or an approved MDM app only)',
   }),
+  /**
+   * Skip manifest columns that are not updatable device properties (the read-only columns of the
+   * Entra portal's "Download devices" CSV and of `Get-MgDevice | Export-Csv`, and isCompliant /
+   * isManaged unless allowed), naming them in the log, instead of stopping. Default false.
+   */
+  ignoreReadOnlyColumns: option({
+    schema: z.boolean().default(false),
+    describe: 'Skip columns that are not updatable (portal and PowerShell exports), named in the log, instead of stopping',
+  }),
+  /**
+   * Delimiter of the results, errors and rollback CSVs: `manifest` (default: the manifest's own, `,`
+   * for JSON manifests, so that Excel in a `;` locale splits the columns), or `,` `;` `tab` `|`.
+   */
+  resultsDelimiter: option({
+    schema: z.enum(['manifest', ',', ';', 'tab', '|']).default('manifest'),
+    describe: "Delimiter of the results, errors and rollback CSVs: the manifest's own, or , ; tab |",
+  }),
   /** The cell text that clears an extension attribute (sends JSON null). Default `#clear`. */
   clearToken: option({ schema: z.string().min(1).default('#clear'), describe: 'Cell text that clears an extension attribute' }),
   /** Validate and plan every row, send nothing. */

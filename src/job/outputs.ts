@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { ManifestInfo } from '../manifest/index.js';
 import type { Logger } from '../report/log.js';
-import { ResultsFile } from '../report/results-file.js';
+import { ResultsFile, resultsFormatFor } from '../report/results-file.js';
 import type { PreviousResults } from '../report/resume.js';
 import { RollbackFile, rollbackColumns, rollbackPathFor } from '../state/rollback-file.js';
 import { JobError } from './errors.js';
@@ -15,7 +15,7 @@ import type { ShardFilter } from './shard.js';
 
 /** What {@link openResults} names the file from. */
 export interface ResultsNaming {
-  options: Pick<JobOptions, 'name' | 'results'>;
+  options: Pick<JobOptions, 'name' | 'results' | 'resultsDelimiter'>;
   /** Resolves a path of the options against the job's folder. */
   path: (p: string) => string;
   /** The job file, whose base name is the default job name. */
@@ -27,6 +27,29 @@ export interface ResultsNaming {
   plan: boolean;
   /** The results file being resumed: the new file must be another one. */
   previous?: PreviousResults;
+}
+
+/**
+ * The delimiter of the results, errors and rollback CSVs: the `resultsDelimiter` option, or for
+ * `manifest` the manifest's own (undefined for a JSON manifest: the file's default, `,` or tab for `.tsv`).
+ */
+export function outputDelimiter(info: Pick<ManifestInfo, 'delimiter'>, o: Pick<JobOptions, 'resultsDelimiter'>): string | undefined {
+  if (o.resultsDelimiter === 'manifest')
+    return info.delimiter !== undefined && /^[,;\t|]$/.test(info.delimiter) ? info.delimiter : undefined;
+  return o.resultsDelimiter === 'tab' ? '\t' : o.resultsDelimiter;
+}
+
+/**
+ * Checks, before signing in, that a `results` option naming a file has a results extension.
+ * @throws {JobError} (exit 3) for `-o r.json`, `-o r.xlsx`, … (see `resultsFormatFor`).
+ */
+export function checkResultsName(o: Pick<JobOptions, 'results'>, path: (p: string) => string): void {
+  if (!o.results || /[\\/]$/.test(o.results) || isDirectory(path(o.results))) return;
+  try {
+    resultsFormatFor(path(o.results));
+  } catch (err) {
+    throw new JobError((err as Error).message);
+  }
 }
 
 /**
@@ -52,6 +75,7 @@ export function openResults(info: ManifestInfo, n: ResultsNaming): ResultsFile {
   try {
     return ResultsFile.create(path, {
       manifestColumns: info.columns,
+      delimiter: outputDelimiter(info, o),
       meta: { manifest: { path: resolve(info.path), sha256: info.sha256, rows: info.rowCount }, resumedFrom: n.previous?.path },
     });
   } catch (err) {
@@ -66,10 +90,16 @@ export function openResults(info: ManifestInfo, n: ResultsNaming): ResultsFile {
 export function openRollback(
   results: ResultsFile,
   info: ManifestInfo,
-  o: Pick<JobOptions, 'clearToken' | 'allowDuplicates'>,
+  o: Pick<JobOptions, 'clearToken' | 'allowDuplicates' | 'resultsDelimiter'>,
 ): RollbackFile {
   try {
-    return RollbackFile.create(rollbackPathFor(results.path), rollbackColumns(info.columns), o.clearToken, o.allowDuplicates);
+    return RollbackFile.create(
+      rollbackPathFor(results.path),
+      rollbackColumns(info.columns),
+      o.clearToken,
+      o.allowDuplicates,
+      outputDelimiter(info, o) ?? ',',
+    );
   } catch (err) {
     results.close();
     throw new JobError((err as Error).message);
@@ -104,6 +134,9 @@ export function logStart(
   s: { o: JobOptions; plan: boolean; manifestPath: string; info: ManifestInfo; results: ResultsFile; auth?: string; shard?: ShardFilter },
 ): void {
   const o = s.o;
+  if (s.info.ignoredColumns.length > 0) {
+    log.info(`columns that are not updatable are skipped (--ignore-read-only-columns): ${s.info.ignoredColumns.join(', ')}`);
+  }
   log.info(s.plan ? 'plan started' : 'job started', {
     manifest: s.manifestPath,
     rows: s.info.rowCount,

@@ -25,7 +25,7 @@ import { ExitCode } from './exit-codes.js';
 import { intake, loadPrevious, openManifest, shardFilter } from './intake.js';
 import { Ledger } from './ledger.js';
 import { type JobOptions, type JobOptionsInput, parseJobOptions } from './options.js';
-import { logStart, openResults, openRollback, warnAboutRollback } from './outputs.js';
+import { checkResultsName, logStart, openResults, openRollback, warnAboutRollback } from './outputs.js';
 import { Pacer } from './pacer.js';
 import { exitCodeFor } from './stop-rules.js';
 import { StopSwitch } from './work.js';
@@ -102,6 +102,7 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
   const shard = shardFilter(o, env);
   const manifestPath = path(o.manifest);
   const info = await openManifest(manifestPath, o);
+  checkResultsName(o, path); // -o r.json stops here, before signing in
   const previous = o.resume ? loadPrevious(path(o.resume), info, log) : undefined;
 
   const stops = new StopSwitch();

@@ -9,8 +9,10 @@ import type { ReadResult } from './reader.js';
 /**
  * A row's fate before writing:
  * - `unchanged`: the device already holds every value of the row (never with `sendAll`);
- * - `invalid`: Graph would refuse the write for sure (app-only caller, non-Windows device): `message`
- *   names the row, the properties and the device's operatingSystem, and quotes Graph's rule;
+ * - `invalid`: the row has both keys and the device read by `id` has another `deviceId`
+ *   (`update.expectDeviceId`, read with `deviceId` selected); or Graph would refuse the write for sure
+ *   (app-only caller, non-Windows device): `message` names the row, the properties and the device's
+ *   operatingSystem, and quotes Graph's rule;
  * - `write`: send `body`; `changes` are the properties that differ (old → new), possibly none with
  *   `sendAll`.
  */
@@ -33,6 +35,14 @@ export interface DecideOptions {
  * may change only extension attributes on devices that are not Windows).
  */
 export function decideRow(update: DeviceUpdate, state: DeviceState, options: DecideOptions): RowDecision {
+  if (update.expectDeviceId !== undefined && state.deviceId !== update.expectDeviceId) {
+    return {
+      kind: 'invalid',
+      message:
+        `row ${update.row}: deviceId ${update.expectDeviceId} does not match the device with id ${update.key}, whose deviceId is ` +
+        `${state.deviceId ?? 'not set'}: the two keys name different devices; nothing was written (fill only the right one)`,
+    };
+  }
   const diff = diffDevice(update.body, state);
   if (diff.changes.length === 0 && !options.sendAll) return { kind: 'unchanged' };
   const body = options.sendAll ? update.body : diff.body;

@@ -99,7 +99,7 @@ describe('A03 the Entra portal\'s "Download devices" CSV', () => {
       accountEnabled: false,
       displayName: 'LAB-PC-001',
       operatingSystem: 'Windows',
-      operatingSystemVersion: '10.0.22631.4890',
+      operatingSystemVersion: '10.0.22631',
       extensionAttributes: { extensionAttribute1: 'Retired' },
     });
   });
