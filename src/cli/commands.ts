@@ -40,6 +40,12 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./export-command.js')).exportCommand,
   },
   {
+    name: 'stale',
+    usage: 'stale [job]',
+    describe: 'Stale-device lifecycle: disable devices not signed in for N days (stamped), later delete those this job disabled (--delete)',
+    load: async () => (await import('./stale-command.js')).staleCommand,
+  },
+  {
     name: 'demo',
     usage: 'demo',
     describe: 'Run the demo job on the built-in Graph emulator, from any folder (results into ./results/)',
