@@ -5,7 +5,14 @@
  */
 import type { ThrottleScopeName } from '../graph/throttle-scope.js';
 import type { PacingBudget } from '../schedule/budget.js';
-import { decidePacing, inFlightTarget, initialPacingState, smoothLatencyMs, type PacingState } from '../schedule/pacing.js';
+import {
+  decidePacing,
+  inFlightTarget,
+  initialPacingState,
+  slowStartWindow,
+  smoothLatencyMs,
+  type PacingState,
+} from '../schedule/pacing.js';
 import { PauseGate } from '../schedule/pause-gate.js';
 import type { ExchangeInfo } from '../send/graph-sender.js';
 import { concurrencyCap, type JobOptions } from './options.js';
@@ -101,6 +108,7 @@ export class Pacer {
         throttled: answer.throttled,
         retryAfterMs: answer.retryAfterMs,
         throttleLimitPercentage: answer.info.throttleLimitPercentage,
+        writesSentBefore: sent.writesSent,
       },
       state: this.#state,
       // A budget that cannot tell its level without I/O (shared through Redis) is not compared with Graph's.
@@ -132,6 +140,7 @@ export class Pacer {
       latencyMs: this.#latencyMs,
       writesPerRequest,
       cap: concurrencyCap(this.#concurrency, b !== undefined),
+      window: slowStartWindow(this.#state, writesPerRequest),
     });
   }
 

@@ -22,6 +22,18 @@
  * the debt). A 429 empties the bucket and pauses every worker for its
  * Retry-After ({@link throttledPacing}); 429s that come back soon after lower the refill
  * (multiplicative decrease), and clean answers raise it back slowly ({@link recoveryPacing}).
+ *
+ * Slow start ({@link slowStartPacing}, {@link slowStartWindow}): the configured budget may be larger
+ * than Graph's (a smaller tenant budget, or one another job of the app spent a minute earlier), and a
+ * full client bucket would send its whole burst before the first answer could say so. So a run begins
+ * with {@link SLOW_START_REQUESTS} requests in flight and lets more go only as answers prove headroom:
+ * an answer without `x-ms-throttle-limit-percentage` says Graph's usage is under 0.8, so at least a
+ * quarter of the writes Graph has counted are still available — the writes in flight may grow to that.
+ * The first sign of a smaller or spent budget (a 429, or the header at 0.8 or more) ends slow start and
+ * drops the client's budget to the one Graph reports: if we started from a full bucket, Graph's burst
+ * is about `writes counted / percentage`; a burst that much smaller than the configured one means a
+ * smaller budget, whose refill is taken as smaller in the same ratio (Graph's budgets are quotas per
+ * window: 3,000 per 150 s, 18,000 per 5 min), and the level what the header leaves.
  */
 
 /** What one HTTP exchange (one PATCH or one `$batch`) told us. Times are ms on one clock. */
@@ -43,6 +55,8 @@ export interface PacingObservation {
   retryAfterMs?: number;
   /** `x-ms-throttle-limit-percentage` of the answer (fraction of the budget in use, 0.8–1.8). */
   throttleLimitPercentage?: number;
+  /** Writes sent up to and including this request (retries included); undefined = not tracked (no slow start decisions). */
+  writesSentBefore?: number;
 }
 
 /** The pacer's memory between observations. Times in ms; −Infinity = never. */
@@ -56,6 +70,14 @@ export interface PacingState {
   lastEpisodeAtMs: number;
   /** When the rate last changed: the start of the next increase step. */
   lastChangeAtMs: number;
+  /** Slow start is on (no sign of a smaller or spent budget yet). */
+  slowStart: boolean;
+  /** Writes sent by the latest request whose answer showed headroom (no 429, no percentage ≥ 0.8). */
+  cleanWrites: number;
+  /** Graph's burst as estimated at the first sign of a smaller budget (undefined: the configured one). */
+  graphBurst?: number;
+  /** When the first request answered so far was sent, ms (Infinity before any answer). */
+  firstSentAtMs: number;
 }
 
 /** What pacing reads of the write budget: as configured, and its level now. */
@@ -98,7 +120,15 @@ export const DEFAULT_PACING_SETTINGS: PacingSettings = Object.freeze({
 /** A fresh state: full rate, never throttled. */
 export function initialPacingState(): PacingState {
   const never = Number.NEGATIVE_INFINITY;
-  return { rateFactor: 1, lastThrottledAtMs: never, lastEpisodeAtMs: never, lastChangeAtMs: never };
+  return {
+    rateFactor: 1,
+    lastThrottledAtMs: never,
+    lastEpisodeAtMs: never,
+    lastChangeAtMs: never,
+    slowStart: true,
+    cleanWrites: 0,
+    firstSentAtMs: Number.POSITIVE_INFINITY,
+  };
 }
 
 /**
@@ -113,6 +143,8 @@ export interface PacingDecision {
   rateFactor?: number;
   pauseUntilMs?: number;
   capLevel?: number;
+  /** Graph's burst as estimated (kept in the state; the throttle-limit rule then reads it). */
+  graphBurst?: number;
   reason: string;
 }
 
@@ -156,6 +188,8 @@ export const throttledPacing: PacingStrategy = Object.freeze({
     if (newEpisode && o.atMs - state.lastEpisodeAtMs <= settings.repeatWindowMs) {
       decision.rateFactor = Math.max(settings.minRateFactor, state.rateFactor * settings.decreaseFactor);
       decision.reason += `; throttled again within ${settings.repeatWindowMs / 1000} s: refill × ${decision.rateFactor.toFixed(2)}`;
+      // A smaller budget estimated at slow start was still too big: so is the ceiling of later increases.
+      if (state.graphBurst !== undefined) decision.graphBurst = Math.max(1, Math.floor(state.graphBurst * SMALLER_BUDGET_SHARE));
     }
     return decision;
   },
@@ -180,10 +214,11 @@ export const throttleLimitPacing: PacingStrategy = Object.freeze({
   decide({ observation: o, state, budget }: PacingInput): PacingDecision | undefined {
     const pct = o.throttleLimitPercentage;
     if (!budget || pct === undefined || !(pct >= 0.8) || o.sentAtMs < state.lastThrottledAtMs) return undefined;
+    const burst = Math.min(budget.burst, state.graphBurst ?? budget.burst);
     // Rounded to a thousandth of a write: the header has two decimals, the float product does not.
-    const graphLevel = Math.round(budget.burst * (1 - pct) * 1000) / 1000;
+    const graphLevel = Math.round(burst * (1 - pct) * 1000) / 1000;
     const ours = budget.level + o.writesSentSince;
-    const band = budget.burst * 0.01 + o.writesInFlightBeside;
+    const band = burst * 0.01 + o.writesInFlightBeside;
     if (ours <= graphLevel + band) return undefined;
     const level = Math.floor(graphLevel + band - o.writesSentSince);
     return {
@@ -196,23 +231,94 @@ export const throttleLimitPacing: PacingStrategy = Object.freeze({
 /**
  * Clean answers (no 429, usage ≤ 100 %) after the refill was lowered: it climbs back by
  * `increasePerSecond` per second since the last change, starting `holdAfterThrottleMs` after the
- * latest 429, up to the configured rate.
+ * latest 429, up to the configured rate — or, after slow start found a smaller budget, up to that
+ * budget's share (a budget spent by another job, not smaller, is then run at the share it seemed to
+ * have: few 429s, slower than possible).
  */
 export const recoveryPacing: PacingStrategy = Object.freeze({
   name: 'recovery',
-  decide({ observation: o, state, settings }: PacingInput): PacingDecision | undefined {
+  decide({ observation: o, state, settings, budget }: PacingInput): PacingDecision | undefined {
     if (state.rateFactor >= 1 || o.throttled > 0) return undefined;
     if ((o.throttleLimitPercentage ?? 0) > 1) return undefined;
+    // A smaller budget found at slow start: the refill climbs back to that budget's share, not above.
+    // (Without the header Graph's usage is under 0.8, which a budget of a small burst shows even when
+    // sent at its refill: no proof of room above it.)
+    const ceiling = state.graphBurst !== undefined && budget ? Math.min(1, state.graphBurst / budget.burst) : 1;
+    if (state.rateFactor >= ceiling) return undefined;
     const from = Math.max(state.lastChangeAtMs, state.lastThrottledAtMs + settings.holdAfterThrottleMs);
     if (o.atMs <= from) return undefined;
-    const rateFactor = Math.min(1, state.rateFactor + (settings.increasePerSecond * (o.atMs - from)) / 1000);
+    const rateFactor = Math.min(ceiling, state.rateFactor + (settings.increasePerSecond * (o.atMs - from)) / 1000);
     return { rateFactor, reason: `clean answers: refill × ${rateFactor.toFixed(2)}` };
   },
 });
 
-/** The default chain: {@link throttledPacing}, {@link throttleLimitPacing}, {@link recoveryPacing}. */
+/** Requests in flight when a run begins (slow start); more go as answers prove headroom. */
+export const SLOW_START_REQUESTS = 2;
+/** Of the writes Graph counted under 0.8 of its budget, the share that is provably still free: (1 − 0.8) / 0.8. */
+export const SLOW_START_GROWTH = 0.25;
+/** A burst estimated below this share of the configured one is a smaller budget (else it is the configured one). */
+export const SMALLER_BUDGET_SHARE = 0.9;
+
+/**
+ * The first sign of a smaller or spent budget ends slow start (docs/graph-behaviour.md §3: the header
+ * from 0.8 of the budget, or a 429): Graph's burst is estimated as `writes sent / percentage` (1 for a
+ * 429). Below {@link SMALLER_BUDGET_SHARE} of the configured burst, the client's budget drops to it:
+ * the refill × (estimate / configured burst), the level to what Graph says is left
+ * (`estimate × (1 − percentage)`, less the writes sent since); a 429 also pauses every worker, as
+ * {@link throttledPacing} does. Asked first; says nothing once slow start is over.
+ */
+export const slowStartPacing: PacingStrategy = Object.freeze({
+  name: 'slowStart',
+  decide(input: PacingInput): PacingDecision | undefined {
+    const { observation: o, state, budget } = input;
+    if (!state.slowStart || o.writesSentBefore === undefined) return undefined;
+    const pct = o.throttleLimitPercentage;
+    const sign = o.throttled > 0 || (pct !== undefined && pct >= 0.8);
+    if (!sign) return undefined;
+    const throttled = throttledPacing.decide(input);
+    const end: PacingDecision = { ...(throttled ?? {}), reason: throttled ? `${throttled.reason}; slow start ends` : 'slow start ends' };
+    if (!budget) return end;
+    const used = o.throttled > 0 ? Math.max(1, pct ?? 1) : pct!;
+    // Graph counted `writesSentBefore` less what it refilled meanwhile, at a refill as much smaller as
+    // its burst: used × B = sent − (refill × B / burst) × t, so B = sent / (used + refill × t / burst).
+    // That holds while Graph's bucket was below the brim (else its refill was lost): the burst is
+    // between this and `sent / used`. The upper figure decides whether the budget is smaller at all;
+    // the lower one sets the refill, the level and the ceiling of later increases.
+    const elapsedS = Math.max(0, o.sentAtMs - Math.min(state.firstSentAtMs, o.sentAtMs)) / 1000;
+    const upper = Math.max(1, Math.floor(o.writesSentBefore / used));
+    if (upper >= budget.burst * SMALLER_BUDGET_SHARE) return { ...end, reason: `${end.reason}: Graph's budget is the one configured` };
+    const estimate = Math.max(1, Math.floor(o.writesSentBefore / (used + (budget.refillPerSecond * elapsedS) / budget.burst)));
+    const factor = Math.max(0.05, Math.min(1, estimate / budget.burst));
+    // Rounded to a thousandth first: the header has two decimals, the float product does not.
+    const left = Math.floor(Math.round(estimate * Math.max(0, 1 - used) * 1000) / 1000) - o.writesSentSince;
+    return {
+      ...end,
+      rateFactor: Math.min(factor, state.rateFactor),
+      capLevel: Math.min(left, end.capLevel ?? left),
+      graphBurst: estimate,
+      reason:
+        `${end.reason}: Graph's budget looks about ${estimate} writes (${Math.round(used * 100)} % in use after ${o.writesSentBefore} writes), ` +
+        `not ${budget.burst}: refill × ${factor.toFixed(2)}, ${Math.max(0, left)} writes left`,
+    };
+  },
+});
+
+/** The default chain: {@link slowStartPacing}, {@link throttledPacing}, {@link throttleLimitPacing}, {@link recoveryPacing}. */
 export function defaultPacingStrategies(): PacingStrategy[] {
-  return [throttledPacing, throttleLimitPacing, recoveryPacing];
+  return [slowStartPacing, throttledPacing, throttleLimitPacing, recoveryPacing];
+}
+
+/**
+ * Most requests in flight slow start allows (`Infinity` once it is over): {@link SLOW_START_REQUESTS}
+ * before any answer, then as many as {@link SLOW_START_GROWTH} of the writes proven counted under 0.8
+ * of the budget, in requests of `writesPerRequest` (at least one). Pure.
+ */
+export function slowStartWindow(state: PacingState, writesPerRequest: number): number {
+  if (!state.slowStart) return Number.POSITIVE_INFINITY;
+  const wpr = Math.max(1, writesPerRequest);
+  // Before any answer: SLOW_START_REQUESTS; then what the answers prove (at least one request).
+  if (state.cleanWrites === 0) return SLOW_START_REQUESTS;
+  return Math.max(1, Math.floor((state.cleanWrites * SLOW_START_GROWTH) / wpr));
 }
 
 /**
@@ -231,6 +337,12 @@ export function decidePacing(
     if (o.sentAtMs >= state.lastThrottledAtMs) state.lastEpisodeAtMs = o.atMs;
     state.lastThrottledAtMs = Math.max(state.lastThrottledAtMs, o.atMs);
   }
+  const sign = o.throttled > 0 || (o.throttleLimitPercentage ?? 0) >= 0.8;
+  state.firstSentAtMs = Math.min(state.firstSentAtMs, o.sentAtMs);
+  if (state.slowStart && o.writesSentBefore !== undefined) {
+    if (sign) state.slowStart = false;
+    else state.cleanWrites = Math.max(state.cleanWrites, o.writesSentBefore);
+  }
   for (const strategy of strategies) {
     const decision = strategy.decide(full);
     if (!decision) continue;
@@ -238,6 +350,7 @@ export function decidePacing(
       state.rateFactor = decision.rateFactor;
       state.lastChangeAtMs = o.atMs;
     }
+    if (decision.graphBurst !== undefined) state.graphBurst = decision.graphBurst;
     return { decision, strategy: strategy.name, state };
   }
   return { state };
@@ -290,9 +403,11 @@ export function inFlightTarget(a: {
   latencyMs?: number;
   writesPerRequest: number;
   cap: number;
+  /** Most requests slow start allows ({@link slowStartWindow}); default no limit. */
+  window?: number;
 }): number {
-  const cap = Math.max(1, Math.floor(a.cap));
-  if (a.refillPerSecond === undefined) return cap;
+  if (a.refillPerSecond === undefined) return Math.max(1, Math.floor(a.cap)); // no budget: the number given, no slow start
+  const cap = Math.max(1, Math.min(Math.floor(a.cap), a.window ?? Number.POSITIVE_INFINITY));
   if (a.latencyMs === undefined) return 1;
   const writesPerS = a.refillPerSecond * a.rateFactor + Math.max(0, a.level) / BURST_SPEND_S;
   const requests = (writesPerS * a.latencyMs) / 1000 / Math.max(1, a.writesPerRequest);

@@ -48,3 +48,24 @@ describe('a delegated run (per-user budget)', () => {
     expect(r.stderr).toMatch(/throttled by: the per-user budget \(Tenant_User\) \d+/);
   });
 });
+
+describe('slow start: a budget a tenth of the configured one', () => {
+  it.each(['batch', 'single'] as const)('%s: at most 2 429s per 100 writes, none early, every row updated', async (mode) => {
+    const { path, ids } = manifestOf(600);
+    const r = await runAgainstEmulator(
+      { manifest: path, mode, writeBudget: { burst: 500, refillPerSecond: 500 }, readFirst: false },
+      { devices: inventory.slice(0, 600), writeBudget: { burst: 50, refillPerSecond: 50 }, latencyMs: 5 },
+    );
+    const stats = r.emu.stats();
+    const received =
+      stats.innerRequests.total +
+      (stats.requests.byRoute['PATCH /devices/{id}']
+        ? Object.values(stats.requests.byRoute['PATCH /devices/{id}']).reduce((a, b) => a + b, 0)
+        : 0);
+    expect(received).toBeGreaterThanOrEqual(600);
+    expect((stats.throttled.total * 100) / received).toBeLessThanOrEqual(2);
+    expect(stats.earlyRetries).toBe(0);
+    expect(r.rows.every((x) => x.outcome === 'updated')).toBe(true);
+    expect(ids.every((id) => r.emu.getDevice(id)!.extensionAttributes.extensionAttribute4 === 'budgeted')).toBe(true);
+  });
+});

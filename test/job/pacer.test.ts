@@ -59,7 +59,15 @@ describe('Pacer', () => {
     const paced = new Pacer({ budget: fakeBudget().budget, concurrency: 'auto', now: () => 0 });
     expect(paced.inFlightLimit(1)).toBe(1);
     paced.answered(paced.sending(1), 100, { writes: 1, throttled: 0, info: { token: 't', outerStatus: 204 } });
-    // 100 writes/s + 40 of burst spent over 1 s, 100 ms each: 14 requests, × 1.5 headroom, + 1
+    // slow start: one answer proves a quarter of one write free: one request in flight (src/schedule/pacing.ts)
+    expect(paced.inFlightLimit(1)).toBe(1);
+    // Graph reports 80 % used after 40 writes of a burst of 40: the configured budget, slow start ends;
+    // then 100 writes/s + 40 of burst spent over 1 s, 100 ms each: 14 requests, × 1.5 headroom, + 1
+    paced.answered(paced.sending(39), 100, {
+      writes: 39,
+      throttled: 0,
+      info: { token: 't', outerStatus: 200, throttleLimitPercentage: 1 },
+    });
     expect(paced.inFlightLimit(1)).toBe(22);
   });
 });

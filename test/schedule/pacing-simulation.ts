@@ -6,7 +6,14 @@
  * clock advances 1 ms per step, so the figures are exact and never flaky.
  */
 import { formatLimitPercentage, TokenBucket } from '../../src/emulator/token-bucket.js';
-import { decidePacing, inFlightTarget, initialPacingState, smoothLatencyMs, type PacingState } from '../../src/schedule/pacing.js';
+import {
+  decidePacing,
+  inFlightTarget,
+  initialPacingState,
+  slowStartWindow,
+  smoothLatencyMs,
+  type PacingState,
+} from '../../src/schedule/pacing.js';
 import { TokenLevel } from '../../src/schedule/write-budget.js';
 
 export interface SimulationSetup {
@@ -83,16 +90,18 @@ export function simulate(s: SimulationSetup): SimulationResult {
     // Graph counts the writes of requests that reach it now.
     for (const r of inFlight) {
       if (r.checked || r.checkAt > t) continue;
+      let pctOfLastAllowed: string | undefined;
       r.checked = r.rows.map((row) => {
         const take = graph.take(t, String(row));
         result.writesReceived++;
+        // The header goes on regular answers only (docs/graph-behaviour.md §3): a batch carries the highest.
+        if (take.allowed) pctOfLastAllowed = formatLimitPercentage(take.usage) ?? pctOfLastAllowed;
         if (take.allowed) return { row, ok: true };
         result.throttled++;
         if (take.early) result.earlyRetries++;
         return { row, ok: false, retryAfterMs: take.retryAfterMs };
       });
-      const pct = formatLimitPercentage(graph.usageAt(t));
-      r.pct = pct === undefined ? undefined : Number(pct);
+      r.pct = pctOfLastAllowed === undefined ? undefined : Number(pctOfLastAllowed);
     }
     // Answers that arrive now.
     for (let i = inFlight.length - 1; i >= 0; i--) {
@@ -127,6 +136,7 @@ export function simulate(s: SimulationSetup): SimulationResult {
           throttled,
           retryAfterMs: throttled ? longest : undefined,
           throttleLimitPercentage: r.pct,
+          writesSentBefore: r.writesSentBefore,
         },
         state,
         budget: { burst: s.client.burst, refillPerSecond: s.client.refillPerSecond, level: level.levelAt(t) },
@@ -154,6 +164,7 @@ export function simulate(s: SimulationSetup): SimulationResult {
           latencyMs: latency,
           writesPerRequest: s.writesPerRequest,
           cap: s.cap,
+          window: slowStartWindow(state, s.writesPerRequest),
         })
       : 1;
     while (inFlight.length < target) {

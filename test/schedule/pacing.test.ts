@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUTO_CONCURRENCY_CAP,
+  slowStartWindow,
   decidePacing,
   DEFAULT_PACING_SETTINGS,
   inFlightTarget,
@@ -141,7 +142,7 @@ describe('decidePacing', () => {
   it('clean answers without a header decide nothing', () => {
     const r = decidePacing(input());
     expect(r.decision).toBeUndefined();
-    expect(r.state).toEqual(initialPacingState());
+    expect(r.state).toEqual({ ...initialPacingState(), firstSentAtMs: 10_000 }); // only when the first answered request went
   });
 });
 
@@ -234,5 +235,88 @@ describe('pacing against a simulated Graph', () => {
       expect((r.throttled * 100) / r.writesReceived).toBeLessThan(2.5);
       expect(r.earlyRetries).toBe(0);
     }
+  });
+
+  it.each([
+    {
+      scale: "Graph's (3,000 + 20/s configured, 300 + 2/s real), 100 ms",
+      graph: { burst: 300, refillPerSecond: 2 },
+      client: GRAPH,
+      latencyMs: 100,
+      rows: 540,
+    },
+    {
+      scale: "the bench's (500 + 500/s configured, 50 + 50/s real), 20 ms",
+      graph: { burst: 50, refillPerSecond: 50 },
+      client: { burst: 500, refillPerSecond: 500 },
+      latencyMs: 20,
+      rows: 1500,
+    },
+  ])(
+    'slow start against a budget a tenth of the configured one, at $scale: ≤ 2 429s per 100 writes, ≥ 0.85 of the floor',
+    ({ graph, client, latencyMs, rows }) => {
+      for (const writesPerRequest of [1, 20]) {
+        const r = simulate({ graph, client, latencyMs, writesPerRequest, rows, cap: AUTO_CONCURRENCY_CAP, limitMs: 2_000_000 });
+        expect(floorMs(rows, graph) / r.doneMs).toBeGreaterThan(0.85);
+        expect((r.throttled * 100) / r.writesReceived).toBeLessThanOrEqual(2);
+        expect(r.earlyRetries).toBe(0);
+        expect(r.decisions.slowStart).toBe(1);
+      }
+    },
+  );
+});
+
+describe('slow start (pure)', () => {
+  const obs = (o: Partial<PacingObservation>): PacingObservation => ({
+    sentAtMs: 0,
+    atMs: 100,
+    writes: 20,
+    writesSentSince: 0,
+    writesInFlightBeside: 0,
+    throttled: 0,
+    ...o,
+  });
+  const budget = { burst: 3000, refillPerSecond: 20, level: 2900 };
+
+  it('begins with 2 requests in flight and grows to a quarter of the writes answered with headroom', () => {
+    let state = initialPacingState();
+    expect(slowStartWindow(state, 20)).toBe(2);
+    expect(slowStartWindow(state, 1)).toBe(2);
+    state = decidePacing({ observation: obs({ writesSentBefore: 400 }), state, budget }).state;
+    expect(state.slowStart).toBe(true);
+    expect(slowStartWindow(state, 20)).toBe(5); // 400 × 0.25 / 20
+    expect(slowStartWindow(state, 1)).toBe(100);
+    // an answer at 0.8 or more ends it: no limit from slow start any more
+    state = decidePacing({ observation: obs({ writesSentBefore: 2500, throttleLimitPercentage: 0.83 }), state, budget }).state;
+    expect(state.slowStart).toBe(false);
+    expect(slowStartWindow(state, 20)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("the first sign of a smaller budget drops the client's to the one Graph reports: refill and level", () => {
+    const { decision, strategy, state } = decidePacing({
+      observation: obs({ writesSentBefore: 240, throttleLimitPercentage: 0.8, writesSentSince: 20 }),
+      state: initialPacingState(),
+      budget,
+    });
+    expect(strategy).toBe('slowStart');
+    expect(decision).toMatchObject({ graphBurst: 300, rateFactor: 0.1, capLevel: 300 * 0.2 - 20 });
+    expect(state).toMatchObject({ slowStart: false, graphBurst: 300, rateFactor: 0.1 });
+  });
+
+  it('a first 429 also pauses every worker; the configured budget confirmed changes nothing', () => {
+    const hit = decidePacing({
+      observation: obs({ writesSentBefore: 100, throttled: 3, retryAfterMs: 700 }),
+      state: initialPacingState(),
+      budget,
+    }).decision;
+    expect(hit).toMatchObject({ pauseUntilMs: 800, graphBurst: 100 });
+    const same = decidePacing({
+      observation: obs({ writesSentBefore: 2450, throttleLimitPercentage: 0.81 }),
+      state: initialPacingState(),
+      budget,
+    });
+    expect(same.strategy).toBe('slowStart');
+    expect(same.decision?.rateFactor).toBeUndefined();
+    expect(same.state.graphBurst).toBeUndefined();
   });
 });
