@@ -13,6 +13,7 @@ export { ExitCode } from './job/exit-codes.js';
 export { staticTokenSource, credentialTokenSource, type TokenSource } from './auth/token-source.js';
 export { signInTokenSource, type CredentialSettings } from './auth/credentials.js';
 export { SignInError } from './auth/sign-in-error.js';
+export { SignInSettingsError } from './auth/settings-error.js';
 export { ManifestError } from './manifest/index.js';
 export { OUTCOMES } from './types.js';
 export type {

@@ -10,8 +10,8 @@ import {
 } from '@azure/identity';
 import { ManagedIdentityApplication } from '@azure/msal-node';
 import { checkAuthorityHost, GraphConfigError } from '../graph/clouds.js';
-import { rememberEnvironmentSecrets } from '../graph/errors.js';
-import { JobError } from '../job/errors.js';
+import { rememberEnvironmentSecrets } from '../secrets/redact.js';
+import { SignInSettingsError } from './settings-error.js';
 import type { Network } from '../send/network.js';
 import { diagnoseAuthority, explainSignInError } from './sign-in-error.js';
 import { credentialTokenSource, type TokenSource } from './token-source.js';
@@ -60,7 +60,7 @@ export interface ResolvedSignInSettings {
 /**
  * Resolves tenant, client and authority host (`settings` over `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
  * `AZURE_AUTHORITY_HOST`, over the cloud's authority host).
- * @throws {JobError} (exit 3) when the authority host is not an https URL.
+ * @throws {SignInSettingsError} when the authority host is not an https URL.
  */
 export function resolveSignInSettings(settings: CredentialSettings): ResolvedSignInSettings {
   const env = settings.env;
@@ -72,14 +72,14 @@ export function resolveSignInSettings(settings: CredentialSettings): ResolvedSig
     url = undefined;
   }
   if (!url || url.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '')) {
-    throw new JobError(
+    throw new SignInSettingsError(
       `authority host ${authorityHost} must be an https URL such as https://login.microsoftonline.us (Entra sign-in is https only; no path)`,
     );
   }
   try {
     checkAuthorityHost(authorityHost, { allowHost: settings.allowUnknownHost === true });
   } catch (err) {
-    if (err instanceof GraphConfigError) throw new JobError(err.message);
+    if (err instanceof GraphConfigError) throw new SignInSettingsError(err.message);
     throw err;
   }
   return {
@@ -95,7 +95,7 @@ export function resolveSignInSettings(settings: CredentialSettings): ResolvedSig
  * password) come only from the environment (`AZURE_CLIENT_SECRET`, `AZURE_CLIENT_CERTIFICATE_PASSWORD`),
  * never from flags that would land in shell history or `ps`.
  * Source: learn.microsoft.com/javascript/api/@azure/identity; docs/graph-behaviour.md §4.
- * @throws {JobError} (exit 3) naming the missing variable when a required setting is absent,
+ * @throws {SignInSettingsError} naming the missing variable when a required setting is absent,
  *   or when the authority host is not https, or is neither a Microsoft Entra host nor loopback
  *   without `allowUnknownHost` (the secret would be sent there; see `checkAuthorityHost`).
  */
@@ -108,7 +108,7 @@ export function createCredential(settings: CredentialSettings): TokenCredential 
   const transport = settings.network ? { agent: settings.network.routingAgent } : {};
   const common = { authorityHost, ...(custom ? { disableInstanceDiscovery: true } : {}), ...transport };
   const need = (value: string | undefined, name: string): string => {
-    if (!value) throw new JobError(`--auth ${settings.auth} needs ${name} (set it in the environment)`);
+    if (!value) throw new SignInSettingsError(`--auth ${settings.auth} needs ${name} (set it in the environment)`);
     return value;
   };
   switch (settings.auth) {
@@ -174,7 +174,7 @@ export function managedIdentityCacheBypass(clientId: string | undefined): (scope
  * gets past caches (claims challenge; for managed identity MSAL's `forceRefresh`, see
  * {@link managedIdentityCacheBypass}), and failures explained with the Entra error code and what
  * to check ({@link explainSignInError}), never a secret.
- * @throws {JobError} (exit 3) when a required setting is missing or the authority host is not https.
+ * @throws {SignInSettingsError} when a required setting is missing or the authority host is not https.
  */
 export function signInTokenSource(settings: CredentialSettings & { scope: string }): TokenSource {
   const resolved = resolveSignInSettings(settings);

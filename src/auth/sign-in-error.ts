@@ -5,7 +5,7 @@
  *
  * Codes: learn.microsoft.com/entra/identity-platform/reference-error-codes.
  */
-import { redactSecrets } from '../graph/errors.js';
+import { redactSecrets } from '../secrets/redact.js';
 import { sendHttp } from '../send/http.js';
 import type { Network } from '../send/network.js';
 

@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import { rememberSecret } from '../graph/errors.js';
+import { rememberSecret } from '../secrets/redact.js';
 
 /**
  * Where bearer tokens come from. `getToken` is called for every request (or `$batch`) so that runs

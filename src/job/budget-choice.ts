@@ -1,9 +1,10 @@
 import { decodeTokenClaims } from '../auth/token-claims.js';
-import { rememberSecret } from '../graph/errors.js';
+import { rememberSecret } from '../secrets/redact.js';
 import { tokenPermissions } from '../graph/permissions.js';
 import type { Logger } from '../report/log.js';
 import type { PacingBudget } from '../schedule/budget.js';
 import { budgetScope, type BudgetScope } from '../schedule/budget-scope.js';
+import { readTokenIdentity } from '../auth/token-claims.js';
 import type { PauseGate } from '../schedule/pause-gate.js';
 import { describeRedisUrl, SharedBudget, type SharedBudgetEvent } from '../schedule/shared-budget.js';
 import { LayeredBudget, type BudgetLevel } from '../schedule/layered-budget.js';
@@ -92,7 +93,8 @@ export async function chooseBudget(input: BudgetChoiceInput): Promise<BudgetChoi
   ];
   if (!redisUrl) return { budget: wrap(new WriteBudget(writeBudget)), gate: undefined, scopes };
   rememberRedisPassword(redisUrl);
-  const scope = budgetScope(input);
+  const { graphRoot, tenantId, clientId, token } = input;
+  const scope = budgetScope({ graphRoot, tenantId, clientId, ...(token ? { claims: readTokenIdentity(token) } : {}) });
   const where = describeRedisUrl(redisUrl);
   const onEvent = (e: SharedBudgetEvent) => {
     if (e.kind === 'shared') {

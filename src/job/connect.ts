@@ -7,9 +7,10 @@
  * Every failure throws a {@link JobError} (exit 3) after stopping the emulator it started: one place.
  */
 import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
+import { SignInSettingsError } from '../auth/settings-error.js';
 import { decodeTokenClaims } from '../auth/token-claims.js';
 import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
-import { redactSecrets } from '../graph/errors.js';
+import { redactSecrets } from '../secrets/redact.js';
 import { describePermissions, missingPermission, tokenPermissions } from '../graph/permissions.js';
 import { defaultRetryStrategies, type RetryStrategy } from '../graph/retry.js';
 import type { Logger } from '../report/log.js';
@@ -233,6 +234,8 @@ async function signIn(input: ConnectInput, graphRoot: string): Promise<TokenSour
       scope: tokenScope(graphRoot),
     });
   } catch (err) {
-    throw err instanceof JobError ? err : new JobError(`sign-in setup failed: ${redactSecrets((err as Error).message)}`);
+    if (err instanceof JobError) throw err;
+    if (err instanceof SignInSettingsError) throw new JobError(err.message);
+    throw new JobError(`sign-in setup failed: ${redactSecrets((err as Error).message)}`);
   }
 }

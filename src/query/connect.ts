@@ -6,7 +6,8 @@
  */
 import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
 import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
-import { redactSecrets } from '../graph/errors.js';
+import { redactSecrets } from '../secrets/redact.js';
+import { SignInSettingsError } from '../auth/settings-error.js';
 import type { ApiVersion } from '../graph/urls.js';
 import { JobError } from '../job/errors.js';
 import type { authKinds, WriteBudgetSettings } from '../job/options.js';
@@ -62,6 +63,7 @@ export async function connectQuery(
   const fail = async (err: unknown, prefix = ''): Promise<never> => {
     await stopEmulator?.();
     if (err instanceof JobError) throw err;
+    if (err instanceof SignInSettingsError) throw new JobError(err.message);
     throw new JobError(`${prefix}${redactSecrets((err as Error).message)}`);
   };
   let graphRoot = '';

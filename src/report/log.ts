@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { redactSecrets } from '../graph/errors.js';
+import { redactSecrets } from '../secrets/redact.js';
 
 /** Log line format: human text, or one JSON object per line (for cron and log shippers). */
 export type LogFormat = 'text' | 'json';

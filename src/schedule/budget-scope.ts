@@ -1,5 +1,3 @@
-import { readTokenIdentity } from '../auth/token-claims.js';
-
 /**
  * Whose write budget a job spends. Graph's write budget belongs to an application in a tenant
  * (3,000 writes per 150 s per app per tenant; docs/graph-behaviour.md §3, learn.microsoft.com/en-us/graph/throttling-limits),
@@ -19,8 +17,9 @@ export interface BudgetScope {
 export interface BudgetScopeInput {
   /** Graph root, scheme and host, e.g. `https://graph.microsoft.com`. */
   graphRoot: string;
-  /** The access token in use; its `tid` / `appid` claims are read when it is a JWT. */
-  token?: string;
+  /** The tenant and app the access token names (its `tid` / `appid` claims, read by the caller with
+   * `readTokenIdentity`), when it is a JWT that names them. */
+  claims?: { tenantId?: string; appId?: string };
   /** Tenant id from the job options or AZURE_TENANT_ID. */
   tenantId?: string;
   /** App (client) id from the job options or AZURE_CLIENT_ID. */
@@ -35,8 +34,8 @@ export interface BudgetScopeInput {
  */
 export function budgetScope(input: BudgetScopeInput): BudgetScope {
   const root = input.graphRoot.replace(/\/+$/, '').toLowerCase();
-  const claims = input.token ? readTokenIdentity(input.token) : undefined;
   const clean = (v: string | undefined) => (v && v.trim() ? v.trim().toLowerCase() : undefined);
+  const claims = input.claims && { tenantId: clean(input.claims.tenantId), appId: clean(input.claims.appId) };
   // The token's claims are what Graph charges the writes to, so they win over the options.
   const tenantId = claims?.tenantId ?? clean(input.tenantId);
   const appId = claims?.appId ?? clean(input.clientId);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenManager } from '../auth/token-source.js';
 import { buildBatchBody, longestRetryAfterMs, parseBatchResponse, type BatchItem } from '../graph/batch.js';
-import { parseGraphError, redactSecrets } from '../graph/errors.js';
+import { parseGraphError } from '../graph/errors.js';
+import { redactSecrets } from '../secrets/redact.js';
 import { getHeader, type HeaderBag } from '../graph/headers.js';
 import { parseRetryAfterMs, parseThrottleLimitPercentage } from '../graph/retry-after.js';
 import { isSuccess, REQUEST_NOT_SENT, RESPONSE_TOO_LARGE } from '../graph/retry.js';

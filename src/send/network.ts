@@ -18,7 +18,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent as RoutingAgentBase, type AgentConnectOpts } from 'agent-base';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import { rememberSecret } from '../graph/errors.js';
+import { rememberSecret } from '../secrets/redact.js';
 
 /** A proxy setting that cannot be used (a bad URL, a scheme other than http/https, an unreadable CA file). */
 export class NetworkConfigError extends Error {

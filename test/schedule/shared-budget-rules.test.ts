@@ -79,7 +79,7 @@ describe('budget id (budgetScope)', () => {
   });
 
   it('is the same for a token and for options naming the same tenant and app, whatever the case', () => {
-    const fromToken = budgetScope({ graphRoot: 'https://graph.microsoft.com', token: jwt({ tid, appid }) });
+    const fromToken = budgetScope({ graphRoot: 'https://graph.microsoft.com', claims: readTokenIdentity(jwt({ tid, appid })) });
     const fromOptions = budgetScope({ graphRoot: 'https://graph.microsoft.com/', tenantId: tid, clientId: appid.toUpperCase() });
     expect(fromToken.source).toBe('token');
     expect(fromOptions.source).toBe('options');
@@ -91,14 +91,14 @@ describe('budget id (budgetScope)', () => {
     const a = budgetScope({ graphRoot: 'https://graph.microsoft.com', tenantId: tid, clientId: appid }).id;
     expect(budgetScope({ graphRoot: 'https://graph.microsoft.us', tenantId: tid, clientId: appid }).id).not.toBe(a);
     expect(budgetScope({ graphRoot: 'https://graph.microsoft.com', tenantId: tid, clientId: 'other-app' }).id).not.toBe(a);
-    const bare = budgetScope({ graphRoot: 'https://graph.microsoft.com', token: 'opaque' });
+    const bare = budgetScope({ graphRoot: 'https://graph.microsoft.com', claims: readTokenIdentity('opaque') });
     expect(bare).toMatchObject({ source: 'graph-root', id: 'graph-bulk|https://graph.microsoft.com|*|*' });
   });
 
   it("the token's claims win over options that disagree", () => {
     const s = budgetScope({
       graphRoot: 'https://graph.microsoft.com',
-      token: jwt({ tid, appid }),
+      claims: readTokenIdentity(jwt({ tid, appid })),
       tenantId: 'another-tenant',
       clientId: 'another-app',
     });

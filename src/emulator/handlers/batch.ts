@@ -21,7 +21,6 @@ import { SERVICE_UNAVAILABLE_HTML, planInnerFault } from '../faults.js';
 import { renderResult } from '../respond.js';
 import { parseResourcePath, type ResourceRoute } from '../routes.js';
 import { logHeaders } from '../stats.js';
-import { dispatchRoute } from './dispatch.js';
 
 /** One inner response as serialised in `{"responses":[…]}`. */
 export interface BatchInnerResponse {
@@ -64,8 +63,12 @@ function innerBody(req: BatchInnerRequest): CallBody {
   return { kind: 'json', value: req.body };
 }
 
-/** Handles a `$batch` call (outer). */
-export function handleBatch(ctx: EmulatorContext, call: GraphCall): GraphResult {
+/** Handles one inner request whose route is parsed (the dispatcher's `dispatchRoute`, passed in so
+ * this module does not import the dispatcher that imports it). */
+export type RouteHandler = (ctx: EmulatorContext, call: GraphCall, route: ResourceRoute) => GraphResult;
+
+/** Handles a `$batch` call (outer): each inner request goes to `dispatchInner`. */
+export function handleBatch(ctx: EmulatorContext, call: GraphCall, dispatchInner: RouteHandler): GraphResult {
   if (call.body.kind !== 'json') return errorResult(GraphErrors.unreadableJson());
   const envelope = parseBatchEnvelope(call.body.value);
   if (!envelope.ok) return errorResult(envelope.error);
@@ -111,7 +114,7 @@ export function handleBatch(ctx: EmulatorContext, call: GraphCall): GraphResult 
         // an inner request carries its own headers (docs/graph-behaviour.md §5: ConsistencyLevel goes there)
         consistencyLevel: headerValue(req.headers, 'consistencylevel'),
       };
-      result = dispatchRoute(ctx, inner, route);
+      result = dispatchInner(ctx, inner, route);
     }
     const clientRequestId = headerValue(req.headers, 'client-request-id') ?? call.clientRequestId;
     const rendered = renderResult(result, { requestId: entry.requestId, clientRequestId }, Date.now(), true);

@@ -19,7 +19,7 @@ export function dispatchRoute(ctx: EmulatorContext, call: GraphCall, route: Reso
     case 'batch':
       if (call.viaBatch) return errorResult(GraphErrors.nestedBatch());
       if (call.method !== 'POST') return errorResult(GraphErrors.methodNotAllowed());
-      return handleBatch(ctx, call);
+      return handleBatch(ctx, call, dispatchRoute);
     case 'devices':
       if (call.method !== 'GET') return errorResult(GraphErrors.methodNotAllowed());
       return listDevices(ctx, call);
