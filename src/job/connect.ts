@@ -6,6 +6,7 @@
  *
  * Every failure throws a {@link JobError} (exit 3) after stopping the emulator it started: one place.
  */
+import { audienceProblem } from '../auth/audience.js';
 import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
 import { SignInSettingsError } from '../auth/settings-error.js';
 import { decodeTokenClaims } from '../auth/token-claims.js';
@@ -17,7 +18,8 @@ import type { Logger } from '../report/log.js';
 import type { PacingBudget } from '../schedule/budget.js';
 import { PauseGate } from '../schedule/pause-gate.js';
 import { WriteBudget } from '../schedule/write-budget.js';
-import { GraphSender } from '../send/graph-sender.js';
+import { GraphSender, type GraphSenderOptions } from '../send/graph-sender.js';
+import { createNetwork, type Network, NetworkConfigError } from '../send/network.js';
 import { DeviceReader } from '../state/reader.js';
 import { chooseBudget, type BudgetChoice } from './budget-choice.js';
 import { JobError } from './errors.js';
@@ -38,6 +40,8 @@ export interface ConnectInput {
   abandon: AbortSignal;
   /** Processes known to run together (the shard count), for a shared budget. */
   knownPeers?: number;
+  /** Told of every exchange with Graph, reads and writes (the connectivity stop rules). */
+  observe?: GraphSenderOptions['observe'];
 }
 
 /** A job connected to Graph. `stop()` stops the built-in emulator, if one was started (else nothing). */
@@ -63,6 +67,8 @@ export interface Connection {
   /** Bearer tokens Graph accepted at least once, shared by reads and writes: a later 401 for one of
    * them is an expiry (docs/graph-behaviour.md §4). */
   tokensThatWorked: Set<string>;
+  /** The way out (proxy, CAs) Graph and token requests take. */
+  network: Network;
   stop(): Promise<void>;
 }
 
@@ -80,14 +86,19 @@ export function checkGraphUrl(graphUrl: string | undefined, o: Pick<JobOptions, 
 }
 
 /**
- * Before any request: what the token can do (its claims, not its signature). App-only or delegated
+ * Before any request: what the token can do (its claims, not its signature). A token whose `aud` is
+ * not the Graph root in use (`graphRoot`; see `audienceProblem`) stops the run (exit 3). App-only or delegated
  * is logged; a token without a permission that allows device writes stops the run (exit 3) with what
  * to grant — for a plan, which writes nothing, it is a warning. An opaque token is a warning.
  * @returns true for app-only, false for delegated, undefined for an opaque token.
- * @throws {JobError} (exit 3) for a missing permission (not for a plan).
+ * @throws {JobError} (exit 3) for a token for another audience, or a missing permission (not for a plan).
  */
-export function preflight(token: string, plan: boolean, log: Logger): boolean | undefined {
-  const permissions = tokenPermissions(decodeTokenClaims(token));
+export function preflight(token: string, plan: boolean, log: Logger, graphRoot?: string): boolean | undefined {
+  const claims = decodeTokenClaims(token);
+  // A token for another API (or another cloud's Graph) is refused by Graph on every request: none is sent.
+  const wrongAudience = graphRoot ? audienceProblem(claims, graphRoot) : undefined;
+  if (wrongAudience) throw new JobError(`wrong token, nothing sent: ${wrongAudience}`);
+  const permissions = tokenPermissions(claims);
   if (permissions.kind === 'unknown') {
     log.warn(
       'the token is not a readable JWT: its permissions cannot be checked before sending, and Graph alone will refuse changes it does not allow (app-only callers: only extension attributes on devices that are not Windows)',
@@ -130,21 +141,80 @@ export async function connect(input: ConnectInput): Promise<Connection> {
     input.log.info(`running against the built-in Graph emulator at ${emu.url}`);
   }
   try {
-    return { ...(await connectTo(input, graphUrl, tokenSource)), stop: stopEmulator };
+    const network = openNetwork(input);
+    logNetwork(input, network, graphUrl, tokenSource !== undefined);
+    try {
+      const connected = await connectTo(input, graphUrl, tokenSource, network);
+      return {
+        ...connected,
+        network,
+        stop: async () => {
+          network.destroy();
+          await stopEmulator();
+        },
+      };
+    } catch (err) {
+      network.destroy();
+      throw err;
+    }
   } catch (err) {
     await stopEmulator();
     throw err;
   }
 }
 
+/**
+ * The way out for this run: `proxy` / `caFile` over the environment's proxy variables and
+ * `NODE_EXTRA_CA_CERTS` (see `createNetwork`; docs/company-network.md).
+ * @throws {JobError} (exit 3) for a proxy URL or a CA file that cannot be used.
+ */
+function openNetwork(input: ConnectInput): Network {
+  try {
+    return createNetwork({
+      proxy: input.options.proxy,
+      caFile: input.options.caFile ? input.path(input.options.caFile) : undefined,
+      env: input.env,
+    });
+  } catch (err) {
+    if (err instanceof NetworkConfigError) throw new JobError(err.message);
+    throw err;
+  }
+}
+
+/** Says which proxy Graph and sign-in requests take and which extra CAs are trusted, when any. */
+function logNetwork(input: ConnectInput, network: Network, graphUrl: string | undefined, tokensGiven: boolean): void {
+  const o = input.options;
+  const targets: Array<[string, string | undefined]> = [
+    ['Graph', graphUrl ?? CLOUDS[o.cloud].graphRoot],
+    [
+      'sign-in',
+      tokensGiven || input.env.GRAPH_ACCESS_TOKEN
+        ? undefined
+        : (o.authorityHost ?? input.env.AZURE_AUTHORITY_HOST ?? CLOUDS[o.cloud].authorityHost),
+    ],
+  ];
+  for (const [what, url] of targets) {
+    if (!url) continue;
+    let proxy: ReturnType<Network['proxyFor']>;
+    try {
+      proxy = network.proxyFor(new URL(url));
+    } catch {
+      continue; // a bad URL is reported where it is checked
+    }
+    if (proxy) input.log.info(`${what} requests go through proxy ${proxy.display} (${proxy.source})`);
+  }
+  if (network.extraCaCount > 0) input.log.info(`trusting ${network.extraCaCount} more CA certificate(s) from --ca-file ${o.caFile}`);
+}
+
 async function connectTo(
   input: ConnectInput,
   graphUrl: string | undefined,
   given: TokenSource | undefined,
-): Promise<Omit<Connection, 'stop'>> {
+  network: Network,
+): Promise<Omit<Connection, 'stop' | 'network'>> {
   const o = input.options;
   const graphRoot = checkGraphUrl(graphUrl, o);
-  const tokenSource = given ?? (await signIn(input, graphRoot));
+  const tokenSource = given ?? (await signIn(input, graphRoot, network));
   const tokens = new TokenManager(tokenSource);
   let token: string;
   try {
@@ -152,7 +222,7 @@ async function connectTo(
   } catch (err) {
     throw new JobError(`sign-in failed (${tokenSource.description}): ${redactSecrets((err as Error).message)}`);
   }
-  const appOnly = preflight(token, input.plan, input.log);
+  const appOnly = preflight(token, input.plan, input.log, graphRoot);
   const strategies = defaultRetryStrategies(undefined, { baseDelayMs: o.retryBaseDelayMs });
   const tokensThatWorked = new Set<string>();
   const sender = new GraphSender({
@@ -162,6 +232,8 @@ async function connectTo(
     timeoutMs: o.timeoutMs,
     throttlePriority: o.throttlePriority,
     signal: input.abandon,
+    network,
+    ...(input.observe ? { observe: input.observe } : {}),
   });
   let choice: BudgetChoice;
   try {
@@ -217,7 +289,7 @@ async function connectTo(
 }
 
 /** GRAPH_ACCESS_TOKEN, else a sign-in through @azure/identity (loaded only now: it is slow to load). */
-async function signIn(input: ConnectInput, graphRoot: string): Promise<TokenSource> {
+async function signIn(input: ConnectInput, graphRoot: string, network: Network): Promise<TokenSource> {
   const o = input.options;
   const envToken = input.env.GRAPH_ACCESS_TOKEN;
   if (envToken) return staticTokenSource(envToken.trim());
@@ -232,6 +304,7 @@ async function signIn(input: ConnectInput, graphRoot: string): Promise<TokenSour
       allowUnknownHost: o.allowUnknownHost,
       env: input.env,
       scope: tokenScope(graphRoot),
+      network,
     });
   } catch (err) {
     if (err instanceof JobError) throw err;

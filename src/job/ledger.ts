@@ -11,7 +11,7 @@ import type { ItemOutcome } from '../send/graph-sender.js';
 import { type RollbackFile, RollbackWriteError } from '../state/rollback-file.js';
 import { type ManifestRow, OUTCOMES, type Outcome, type RowResult } from '../types.js';
 import { ExitCode } from './exit-codes.js';
-import { afterFailure, type FailureTally, initialFailureTally } from './stop-rules.js';
+import { afterFailure, authStopAtEnd, type FailureTally, initialFailureTally } from './stop-rules.js';
 import { RESULTS_ADVICE, type StopSwitch, type Work } from './work.js';
 
 /** A row's result without its `finishedAt` (the ledger stamps it). */
@@ -25,6 +25,8 @@ export interface LedgerOptions {
   stops: StopSwitch;
   /** `maxErrors` option (see `afterFailure`). */
   maxErrors: number | string | undefined;
+  /** The Graph root in use, for the auth stop's advice. */
+  graphRoot?: string;
   /** Called after a row of work has its line (the dispatcher frees its place). */
   onFinished?: (w: Work) => void;
   /** Clock, epoch ms. Default `Date.now`. */
@@ -119,18 +121,27 @@ export class Ledger {
       this.#tally,
       outcome,
       { failed: this.counts.failed, attemptedFinal: this.attemptedFinal },
-      { maxErrors: this.#o.maxErrors, resultsPath: this.results.path },
+      { maxErrors: this.#o.maxErrors, resultsPath: this.results.path, graphRoot: this.#o.graphRoot },
     );
     this.#tally = tally;
+    if (stop) this.#o.stops.halt(stop);
+  }
+
+  /** Every row is done: a short run whose every attempted row failed on auth gets the auth stop (see `authStopAtEnd`). */
+  endOfRun(): void {
+    if (this.#o.stops.current) return;
+    const stop = authStopAtEnd(this.#tally, { maxErrors: this.#o.maxErrors, resultsPath: this.results.path, graphRoot: this.#o.graphRoot });
     if (stop) this.#o.stops.halt(stop);
   }
 
   /** Finishes a row `skipped` (not completed: the stop's reason, and the last attempt's answer if any). */
   skipped(w: Work, last?: ItemOutcome): void {
     const reason = this.#o.stops.current?.reason ?? 'stopped';
-    const lastText = last
-      ? `; last attempt: ${last.status ?? last.errorMessage ?? last.networkError} ${last.errorCode ?? ''}`.trimEnd()
-      : '';
+    // The last attempt's answer, unless the stop's reason already is it (a dead path names its own error).
+    const lastText =
+      last && !(last.status === undefined && last.errorMessage && reason.includes(last.errorMessage))
+        ? `; last attempt: ${last.status ?? last.errorMessage ?? last.networkError} ${last.errorCode ?? ''}`.trimEnd()
+        : '';
     this.finish(w, { outcome: 'skipped', errorMessage: `not completed: ${reason}${lastText}` });
   }
 

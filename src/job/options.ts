@@ -381,6 +381,34 @@ export const JOB_OPTIONS = {
   }),
   /** Per-request timeout in ms. Default 30,000. */
   timeoutMs: option({ schema: z.number().int().positive().default(30_000), describe: 'Per-request timeout, ms' }),
+  /**
+   * Stop the run (exit 2) when no request has succeeded for this long mid-run, in ms: an outage of
+   * Graph, the proxy or the network. The rows not done are recorded `skipped` (they run again on
+   * resume). Default 300,000 (5 minutes). Before a first success a dead path stops sooner (exit 3).
+   */
+  outageTimeoutMs: option({
+    schema: z.number().int().positive().default(300_000),
+    describe: 'Stop (exit 2, the rest skipped and resumable) when no request has succeeded for this long mid-run, ms',
+  }),
+  /**
+   * Forward proxy for Graph and sign-in requests, `http://[user:password@]host:port`; default
+   * `HTTPS_PROXY` / `HTTP_PROXY` (either case), with `NO_PROXY` hosts sent direct. Prefer the variable
+   * when the URL holds a password. See docs/company-network.md.
+   */
+  proxy: option({
+    schema: z.string().min(1).optional(),
+    describe: 'Forward proxy for Graph and sign-in: http://host:port, user:password@ before the host to authenticate (NO_PROXY applies)',
+    shownDefault: '`HTTPS_PROXY` / `HTTP_PROXY`',
+  }),
+  /**
+   * A PEM bundle of CA certificates to trust beside Node's own and `NODE_EXTRA_CA_CERTS` (a company CA
+   * that inspects TLS), for Graph and sign-in requests. See docs/company-network.md.
+   */
+  caFile: option({
+    schema: z.string().min(1).optional(),
+    describe: "PEM file of CA certificates to trust too (the company's TLS inspection CA), for Graph and sign-in",
+    shownDefault: 'none (`NODE_EXTRA_CA_CERTS` also applies)',
+  }),
   /** Base URL of Graph (scheme and host only). Default the cloud's Graph root. */
   graphUrl: option({
     schema: z.string().optional(),

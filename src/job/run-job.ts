@@ -15,10 +15,12 @@ import { setMaxListeners } from 'node:events';
 import type { Writable } from 'node:stream';
 import { isAbsolute, resolve } from 'node:path';
 import type { TokenSource } from '../auth/token-source.js';
+import { Heartbeat } from '../report/heartbeat.js';
 import { createLogger } from '../report/log.js';
 import { Progress } from '../report/progress.js';
 import { buildSummary, type JobSummary, summaryText } from '../report/summary.js';
 import { checkGraphUrl, connect, type Connection } from './connect.js';
+import { type ConnectivityState, initialConnectivity, observeAttempt, outageStop, waitingLogIntervalMs } from './connectivity.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
@@ -106,6 +108,15 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
   const previous = o.resume ? loadPrevious(path(o.resume), info, log) : undefined;
 
   const stops = new StopSwitch();
+  // The connectivity rules see every exchange with Graph, reads and writes (src/job/connectivity.ts).
+  let connectivity: ConnectivityState = initialConnectivity(Date.now());
+  let resultsPath: string | undefined;
+  const resumeHint = () => `run again with --resume ${resultsPath ?? '<this results file>'}`;
+  const observe = (seen: Parameters<typeof observeAttempt>[1]) => {
+    const { state, stop } = observeAttempt(connectivity, seen, resumeHint());
+    connectivity = state;
+    if (stop) stops.halt(stop);
+  };
   const abandon = new AbortController(); // aborted drainTimeoutMs after a stop: requests in flight are abandoned
   setMaxListeners(0, abandon.signal); // one listener per request in flight
   let connection: Connection | undefined;
@@ -119,17 +130,26 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
       plan,
       abandon: abandon.signal,
       knownPeers: shard?.shard.count,
+      observe,
     });
   } else if (!o.emulator) checkGraphUrl(o.graphUrl, o); // a dry run refuses a job file's unknown host too
   try {
     const reader = connection?.reader;
     const results = openResults(info, { options: o, path, jobFile: ctx.jobFile, now: ctx.now?.() ?? new Date(), shard, plan, previous });
+    resultsPath = results.path;
     const rollback = reader && o.readFirst && !plan ? openRollback(results, info, o) : undefined;
     logStart(log, { o, plan, manifestPath, info, results, auth: connection?.tokens.description, shard });
 
     // schedule → send → report: the pacer, the dispatcher and the ledger, wired to one stop switch
     let dispatcher: Dispatcher | undefined;
-    const ledger = new Ledger({ results, rollback, stops, maxErrors: o.maxErrors, onFinished: (w) => dispatcher?.finished(w) });
+    const ledger = new Ledger({
+      results,
+      rollback,
+      stops,
+      maxErrors: o.maxErrors,
+      graphRoot: connection?.graphRoot,
+      onFinished: (w) => dispatcher?.finished(w),
+    });
     const pacer = new Pacer({ budget: connection?.budget, gate: connection?.gate, concurrency: o.concurrency });
     stops.onStop((stop) => {
       log.warn(`stopping: ${stop.reason}`);
@@ -148,6 +168,26 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
     const progressOf = () => ({ done: ledger.doneRows, total, throttled429: dispatcher?.throttled429 ?? 0 });
     const progress = o.progress ? new Progress(progressOf, stderr, o.logFormat) : undefined;
     progress?.start();
+    // While it waits or retries, the log says so (also without progress); a silent Graph stops the run.
+    connectivity = { ...connectivity, lastAnswerAtMs: Date.now() };
+    const heartbeat = connection
+      ? new Heartbeat(
+          () => ({
+            done: ledger.doneRows,
+            total,
+            retries: (dispatcher?.retries ?? 0) + (reader?.stats.retries ?? 0),
+            lastError: connectivity.lastFault?.message,
+            silentMs: Date.now() - connectivity.lastAnswerAtMs,
+          }),
+          log,
+          waitingLogIntervalMs(o.outageTimeoutMs),
+          () => {
+            const stop = stops.current ? undefined : outageStop(connectivity, Date.now(), o.outageTimeoutMs, resumeHint());
+            if (stop) stops.halt(stop);
+          },
+        )
+      : undefined;
+    heartbeat?.start();
     const onAbort = () =>
       stops.halt({ reason: 'interrupted', exitCode: ExitCode.Interrupted, advice: `run again with --resume ${results.path}` });
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -159,10 +199,12 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
         dispatcher?.intakeDone(),
       ));
       await dispatcher?.done;
+      ledger.endOfRun();
     } finally {
       ctx.signal?.removeEventListener('abort', onAbort);
       clearTimeout(drainTimer);
       progress?.stop();
+      heartbeat?.stop();
       await connection?.budget?.stop();
       await connection?.readBudget?.stop();
       results.close();

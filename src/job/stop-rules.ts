@@ -18,6 +18,8 @@ export interface FailureTally {
   authFailuresAtStart: number;
   /** A failure that was not an auth/permission failure has been seen. */
   otherFailureSeen: boolean;
+  /** The last auth/permission failure at the start (for the stop at the end of a short run). */
+  lastAuthFailure?: { status?: number; errorCode?: string };
 }
 
 /** A tally before any row. */
@@ -39,6 +41,8 @@ export interface StopSettings {
   maxErrors: number | string | undefined;
   /** The results file, for the advice to resume. */
   resultsPath?: string;
+  /** The Graph root in use, for the advice on the token's scope. */
+  graphRoot?: string;
 }
 
 /** 401, or 403 `Authorization_RequestDenied`: the token or the app's permissions, not the row. */
@@ -61,18 +65,11 @@ export function afterFailure(
   const auth = isAuthFailure(failure.status, failure.errorCode);
   const next = { ...tally };
   if (!auth) next.otherFailureSeen = true;
-  if (auth && !next.firstSuccess && !next.otherFailureSeen && ++next.authFailuresAtStart >= AUTH_FAILURE_STOP) {
-    return {
-      tally: next,
-      stop: {
-        reason: `the first ${AUTH_FAILURE_STOP} rows attempted all failed with ${failure.status} ${failure.errorCode ?? ''}`.trim(),
-        exitCode: ExitCode.Aborted,
-        advice:
-          failure.status === 401
-            ? 'Graph rejects the token even after renewal: check the tenant, the app registration and that the token is for Microsoft Graph ({graph-root}/.default).'
-            : 'the app lacks permission: grant the application permission Device.ReadWrite.All (or Directory.ReadWrite.All) with admin consent; accountEnabled also needs Cloud Device Administrator or higher; isCompliant/isManaged only Intune or an approved MDM app.',
-      },
-    };
+  if (auth && !next.firstSuccess && !next.otherFailureSeen) {
+    next.lastAuthFailure = { status: failure.status, errorCode: failure.errorCode };
+    if (++next.authFailuresAtStart >= AUTH_FAILURE_STOP) {
+      return { tally: next, stop: authStop(`the first ${AUTH_FAILURE_STOP} rows attempted all`, failure, settings) };
+    }
   }
   if (maxErrorsExceeded(settings.maxErrors, counts.failed, counts.attemptedFinal)) {
     return {
@@ -85,6 +82,30 @@ export function afterFailure(
     };
   }
   return { tally: next };
+}
+
+/** The auth stop: what was refused, and what to check (the token's scope, or the permission to grant). */
+function authStop(which: string, failure: { status?: number; errorCode?: string }, settings: StopSettings): Stop {
+  const scope = `${(settings.graphRoot ?? 'https://graph.microsoft.com').replace(/\/+$/, '')}/.default`;
+  return {
+    reason: `${which} failed with ${failure.status} ${failure.errorCode ?? ''}`.trim(),
+    exitCode: ExitCode.Aborted,
+    advice:
+      failure.status === 401
+        ? `Graph rejects the token even after renewal: check the tenant, the app registration and that the token is for Microsoft Graph (${scope}).`
+        : 'the app lacks permission: grant the application permission Device.ReadWrite.All (or Directory.ReadWrite.All) with admin consent; accountEnabled also needs Cloud Device Administrator or higher; isCompliant/isManaged only Intune or an approved MDM app.',
+  };
+}
+
+/**
+ * At the end of a run that never reached {@link AUTH_FAILURE_STOP} rows: when every row attempted
+ * failed on auth or permission (none succeeded, no other failure), the same stop as for a long run
+ * (exit 2, the same advice), so a short run's broken sign-in is not a mere exit 1.
+ */
+export function authStopAtEnd(tally: FailureTally, settings: StopSettings): Stop | undefined {
+  if (tally.firstSuccess || tally.otherFailureSeen || tally.authFailuresAtStart === 0 || !tally.lastAuthFailure) return undefined;
+  const n = tally.authFailuresAtStart;
+  return authStop(n === 1 ? 'the one row attempted' : `the ${n} rows attempted all`, tally.lastAuthFailure, settings);
 }
 
 /** The exit code of a run: the stop's, else 1 when a row is `failed`, `invalid` or `not-applied`, else 0. */

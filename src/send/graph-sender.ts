@@ -80,6 +80,12 @@ export interface GraphSenderOptions {
   signal?: AbortSignal;
   /** The way out: proxy and CAs (see `createNetwork`). Default direct. */
   network?: Network;
+  /**
+   * Told of every exchange, reads and writes alike, as it comes back (before its outcomes are handed
+   * on): the outer HTTP status, or the classified network failure. For the run's connectivity rules
+   * (src/job/connectivity.ts). Must not throw.
+   */
+  observe?: (seen: { status?: number; fault?: NetworkFault; atMs: number }) => void;
   /** Largest response body read, bytes (default send/http.ts's MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
 }
@@ -226,6 +232,7 @@ export class GraphSender {
         network: this.options.network,
         ...(this.options.maxResponseBytes !== undefined ? { maxResponseBytes: this.options.maxResponseBytes } : {}),
       });
+      this.options.observe?.(res.ok ? { status: res.status, atMs: this.#now() } : { fault: res.fault, atMs: this.#now() });
       return { token, res };
     } catch (err) {
       return {

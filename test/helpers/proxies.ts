@@ -162,7 +162,8 @@ export async function startMitmdump(upstreamCaPath: string): Promise<Interceptin
       '--set',
       'flow_detail=1',
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Unbuffered, so each flow line is there as soon as mitmdump handled it.
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } },
   );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

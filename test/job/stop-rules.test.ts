@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/job/exit-codes.js';
-import { AUTH_FAILURE_STOP, afterFailure, exitCodeFor, initialFailureTally, isAuthFailure } from '../../src/job/stop-rules.js';
+import {
+  AUTH_FAILURE_STOP,
+  afterFailure,
+  authStopAtEnd,
+  exitCodeFor,
+  initialFailureTally,
+  isAuthFailure,
+} from '../../src/job/stop-rules.js';
 import { OUTCOMES, type Outcome } from '../../src/types.js';
 
 const counts = (c: Partial<Record<Outcome, number>>) =>
@@ -55,6 +62,29 @@ describe('stop rules', () => {
         tally = r.tally;
       }
     }
+  });
+
+  it('a run shorter than the threshold whose every attempted row failed on auth ends with the same stop, its hint filled in', () => {
+    let tally = initialFailureTally();
+    for (let i = 1; i <= 3; i++) {
+      tally = afterFailure(
+        tally,
+        { status: 401, errorCode: 'InvalidAuthenticationToken' },
+        { failed: i, attemptedFinal: i },
+        { maxErrors: undefined },
+      ).tally;
+    }
+    const stop = authStopAtEnd(tally, { maxErrors: undefined, graphRoot: 'https://graph.microsoft.us' });
+    expect(stop).toMatchObject({
+      exitCode: ExitCode.Aborted,
+      reason: 'the 3 rows attempted all failed with 401 InvalidAuthenticationToken',
+    });
+    expect(stop!.advice).toContain('(https://graph.microsoft.us/.default)');
+    expect(stop!.advice).not.toMatch(/[{}]/);
+    // Not when a row succeeded or failed otherwise, nor when no row failed.
+    expect(authStopAtEnd({ ...tally, firstSuccess: true }, { maxErrors: undefined })).toBeUndefined();
+    expect(authStopAtEnd({ ...tally, otherFailureSeen: true }, { maxErrors: undefined })).toBeUndefined();
+    expect(authStopAtEnd(initialFailureTally(), { maxErrors: undefined })).toBeUndefined();
   });
 
   it('maxErrors: a count stops past it; a percentage only from 20 rows attempted', () => {
