@@ -46,6 +46,8 @@ export interface EmulatorContext {
   settings: RuntimeSettings;
   /** Monotonic ms (for throttling). */
   monoNow: () => number;
+  /** BitLocker recovery keys escrowed in Entra, by deviceId (lower case): how many. */
+  recoveryKeys: Map<string, number>;
   /** The emulated tenant's wall clock, epoch ms (sign-in times, error dates); injectable for tests. */
   clock: () => number;
 }

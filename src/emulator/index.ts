@@ -146,6 +146,11 @@ export interface EmulatorOptions extends EmulatorConfig {
   /** The emulated tenant's wall clock, epoch ms (default `Date.now`): what {@link Emulator.signIn}
    * stamps. Tests of time-based jobs (the stale-device lifecycle) move it by hand. */
   clock?: () => number;
+  /** BitLocker recovery keys escrowed in Entra: deviceId → how many (served by
+   * `GET /informationProtection/bitlocker/recoveryKeys?$filter=deviceId eq '…'`, which needs the
+   * application permission `BitlockerKey.ReadBasic.All` or `BitlockerKey.Read.All`; docs/graph-behaviour.md §5).
+   * A device's keys go with it when it is deleted. */
+  recoveryKeys?: Record<string, number>;
   /** Serve Graph over https (certificate from a CA generated at start; see {@link Emulator.caPath}). */
   https?: boolean;
   /** Also serve a local Entra ID over https (token endpoint, discovery, managed identity);
@@ -288,6 +293,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     settings,
     monoNow,
     clock: options.clock ?? Date.now,
+    recoveryKeys: new Map(Object.entries(options.recoveryKeys ?? {}).map(([k, n]) => [k.toLowerCase(), n])),
   };
   /** Counters, with the app+tenant write bucket of the emulator's own app and tenant as `writeBudget`. */
   const statsSnapshot = (): EmulatorStats => {

@@ -19,6 +19,7 @@ export type ResourceRoute =
   | ({ kind: 'device' } & DeviceAddress)
   | { kind: 'devices' }
   | { kind: 'batch' }
+  | { kind: 'bitlockerKeys' }
   | { kind: 'error'; error: GraphErrorSpec };
 
 /** Graph API versions the emulator serves. */
@@ -51,6 +52,9 @@ export function parseResourcePath(path: string): ResourceRoute {
   const segments = path.replace(/^\/+/, '').split('/');
   const first = segments[0] ?? '';
   if (first === '$batch' && segments.length === 1) return { kind: 'batch' };
+  if (first === 'informationProtection' && segments[1] === 'bitlocker' && segments[2] === 'recoveryKeys' && segments.length === 3) {
+    return { kind: 'bitlockerKeys' };
+  }
   if (first === 'devices') {
     if (segments.length === 1) return { kind: 'devices' };
     const idSegment = segments[1] ?? '';
@@ -89,6 +93,8 @@ export function routeLabel(method: string, route: ResourceRoute | undefined): st
   switch (route.kind) {
     case 'batch':
       return `${method} /$batch`;
+    case 'bitlockerKeys':
+      return `${method} /informationProtection/bitlocker/recoveryKeys`;
     case 'devices':
       return `${method} /devices`;
     case 'device':

@@ -216,6 +216,30 @@ export async function runStale(input: StaleOptionsInput, context: StaleContext =
       throw err;
     }
     const decided = devices.map((d) => ({ device: d, decision: decideStale(d as unknown as StaleDevice, settings) }));
+    const recoveryKeys = new Map<string, number>();
+    if (o.bitlockerCheck) {
+      settings.keepWithBitLockerKeys = true;
+      const due = decided.filter((x) => x.decision.action === 'delete');
+      const counts = await countRecoveryKeys(
+        connection,
+        due.map((x) => x.device),
+        o,
+        context.signal,
+      );
+      for (const x of due) {
+        const n = counts.get(String(x.device.id));
+        if (typeof n === 'number') {
+          recoveryKeys.set(String(x.device.id), n);
+          x.decision = decideStale({ ...(x.device as unknown as StaleDevice), bitLockerKeys: n }, settings);
+        } else {
+          x.decision = {
+            action: 'keep',
+            reason: 'bitlocker-keys',
+            note: `its BitLocker recovery keys could not be read (${n?.error}): kept; the check needs BitlockerKey.ReadBasic.All`,
+          };
+        }
+      }
+    }
     const lines = new Map<string, StaleLine>(decided.map(({ device, decision }) => [String(device.id), lineFor(device, decision)]));
     const toDisable = decided.filter((x) => x.decision.action === 'disable');
     const toDelete = decided.filter((x) => x.decision.action === 'delete');
@@ -315,6 +339,7 @@ export async function runStale(input: StaleOptionsInput, context: StaleContext =
         settings,
         log,
         context.signal,
+        recoveryKeys,
       );
       for (const [id, r] of deleted) {
         const line = lines.get(id)!;
@@ -370,6 +395,47 @@ async function readCandidates(
   return devices;
 }
 
+/**
+ * How many BitLocker recovery keys Entra holds for each device (`GET
+ * /informationProtection/bitlocker/recoveryKeys?$filter=deviceId eq '…'` in `$batch`), by object id;
+ * `{error}` when they could not be read (e.g. 403 without BitlockerKey.ReadBasic.All).
+ */
+async function countRecoveryKeys(
+  connection: QueryConnection,
+  devices: Array<Record<string, unknown>>,
+  o: StaleOptions,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, number | { error: string }>> {
+  const out = new Map<string, number | { error: string }>();
+  const strategies = defaultRetryStrategies(undefined, { baseDelayMs: o.retryBaseDelayMs });
+  const byId = new Map(devices.map((d) => [String(d.id), String(d.deviceId ?? '')]));
+  const ids = [...byId.keys()];
+  for (let i = 0; i < ids.length; i += 20) {
+    const chunk = ids.slice(i, i + 20);
+    const answers = await withRetries(
+      chunk,
+      (items) =>
+        connection.sender.batchGet(
+          items.map((id) => ({
+            id,
+            path: `/informationProtection/bitlocker/recoveryKeys?$filter=${encodeURIComponent(`deviceId eq '${byId.get(id)}'`)}`,
+          })),
+        ),
+      o,
+      strategies,
+      connection.readBudget,
+      signal,
+    );
+    for (const id of chunk) {
+      const a = answers.get(id)!;
+      const value = (a.body as { value?: unknown } | undefined)?.value;
+      if (a.status !== undefined && isSuccess(a.status) && Array.isArray(value)) out.set(id, value.length);
+      else out.set(id, { error: `${a.status ?? a.networkError} ${a.errorCode ?? ''}`.trim() });
+    }
+  }
+  return out;
+}
+
 function lineFor(device: Record<string, unknown>, d: StaleDecision): StaleLine {
   return {
     id: String(device.id ?? ''),
@@ -404,6 +470,7 @@ async function deleteDue(
   s: StaleSettings,
   log: Logger,
   signal: AbortSignal | undefined,
+  recoveryKeys: Map<string, number>,
 ): Promise<Map<string, DeleteResult>> {
   const out = new Map<string, DeleteResult>();
   const strategies = defaultRetryStrategies(undefined, { baseDelayMs: o.retryBaseDelayMs });
@@ -441,7 +508,10 @@ async function deleteDue(
           });
           continue;
         }
-        const again = decideStale(r.body as StaleDevice, s);
+        const again = decideStale(
+          { ...(r.body as StaleDevice), ...(recoveryKeys.has(id) ? { bitLockerKeys: recoveryKeys.get(id) } : {}) },
+          s,
+        );
         if (again.action !== 'delete') {
           out.set(id, {
             outcome: 'kept',

@@ -45,6 +45,15 @@ export const STALE_OPTIONS = {
   deleteAfterDays: option({ schema: z.number().int().min(1).default(30), describe: 'Days from disabling to deleting' }),
   /** Disable Intune-managed devices too (else kept: retire them in Intune first). */
   includeManaged: option({ schema: z.boolean().default(false), describe: 'Also disable devices managed by Intune (isManaged)' }),
+  /**
+   * Before deleting, read each device's BitLocker recovery keys in Entra (they are deleted with it) and
+   * keep a device that has any: back them up first. Needs the application permission
+   * `BitlockerKey.ReadBasic.All` (docs/graph-behaviour.md §5); a device whose keys cannot be read is kept.
+   */
+  bitlockerCheck: option({
+    schema: z.boolean().default(false),
+    describe: 'Keep devices due for deletion that have BitLocker recovery keys in Entra (needs BitlockerKey.ReadBasic.All)',
+  }),
   /** A file of devices never to touch: one object id, deviceId or display name per line (`#` comments). */
   exclude: option({ schema: z.string().optional(), describe: 'File of devices never to touch: one id, deviceId or displayName per line' }),
   maxChanges: option({

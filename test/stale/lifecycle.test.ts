@@ -232,3 +232,64 @@ describe('graph-bulk stale', () => {
     expect(writes().filter((w) => w.method === 'DELETE')).toHaveLength(0);
   });
 });
+
+describe('graph-bulk stale --bitlocker-check', () => {
+  const stamped = (n: number) => ({
+    id: `66666666-6666-4666-8666-00000000000${n}`,
+    deviceId: `77777777-7777-4777-8777-00000000000${n}`,
+    displayName: `WKS-bl${n}`,
+    operatingSystem: 'Windows',
+    accountEnabled: false,
+    isManaged: false,
+    physicalIds: ['[HWID]:h:3'],
+    approximateLastSignInDateTime: iso(T0 - 200 * DAY),
+    extensionAttributes: ext({ extensionAttribute15: 'stale disabled 2025-12-01' }),
+  });
+
+  it('a device due for deletion with recovery keys in Entra is kept; one without is deleted; without BitlockerKey.ReadBasic.All both are kept', async () => {
+    const emu = await startEmulator({
+      devices: [stamped(1), stamped(2)],
+      writeBudget: false,
+      recoveryKeys: { [stamped(1).deviceId]: 2 },
+    });
+    try {
+      const dir = tempDir();
+      const run = (name: string, roles: string[]) =>
+        runStale(
+          {
+            graphUrl: emu.url,
+            staleDays: 90,
+            stampAttribute: 'extensionAttribute15',
+            name: 'stale',
+            delete: true,
+            bitlockerCheck: true,
+            results: join(dir, `${name}.csv`),
+            progress: false,
+            readBudget: false,
+            writeBudget: false,
+          },
+          { tokenSource: staticTokenSource(emu.issueToken(undefined, { roles }), 'test'), stderr: new Capture(), now: () => new Date(T0) },
+        );
+      const noRole = await run('no-role', ['Device.ReadWrite.All']);
+      expect(noRole).toMatchObject({ toDelete: 0, kept: { 'bitlocker-keys': 2 } });
+      expect(emu.devices()).toHaveLength(2);
+      const s = await run('with-role', ['Device.ReadWrite.All', 'BitlockerKey.ReadBasic.All']);
+      expect(s).toMatchObject({ toDelete: 1, kept: { 'bitlocker-keys': 1 } });
+      const lines = parse(readFileSync(join(dir, 'with-role.csv'), 'utf8'), { columns: true }) as StaleLine[];
+      expect(lines.find((l) => l.displayName === 'WKS-bl1')).toMatchObject({
+        action: 'keep',
+        reason: 'bitlocker-keys',
+        message: expect.stringContaining('2 BitLocker recovery key(s)'),
+      });
+      expect(lines.find((l) => l.displayName === 'WKS-bl2')).toMatchObject({ action: 'delete', outcome: 'deleted' });
+      expect(emu.devices().map((d) => d.displayName)).toEqual(['WKS-bl1']);
+      const keyReads = emu.requests().filter((r) => r.path.startsWith('/informationProtection/bitlocker/recoveryKeys'));
+      expect(keyReads.length).toBe(4);
+      expect(keyReads[0]!.path).toBe(
+        `/informationProtection/bitlocker/recoveryKeys?$filter=${encodeURIComponent(`deviceId eq '${stamped(1).deviceId}'`)}`,
+      );
+    } finally {
+      await emu.stop();
+    }
+  });
+});

@@ -25,6 +25,7 @@ export function deleteDevice(ctx: EmulatorContext, call: GraphCall, address: Dev
   if (!device) return errorResult(GraphErrors.notFound(address.key), headers);
   if (device.onPremisesSyncEnabled === true) return errorResult(GraphErrors.onPremisesMastered(), headers);
   ctx.store.remove(device.id);
+  ctx.recoveryKeys.delete(device.deviceId.toLowerCase()); // deleted with the device (docs/graph-behaviour.md §5)
   ctx.stats.writesApplied += 1;
   return { status: 204, headers, applied: true };
 }

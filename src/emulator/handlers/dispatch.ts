@@ -6,6 +6,7 @@ import { errorResult, type EmulatorContext, type GraphCall, type GraphResult } f
 import { GraphErrors } from '../errors.js';
 import { parseResourcePath, type ResourceRoute } from '../routes.js';
 import { handleBatch } from './batch.js';
+import { listRecoveryKeys } from './bitlocker.js';
 import { deleteDevice } from './delete.js';
 import { patchDevice } from './patch.js';
 import { getDevice, listDevices } from './read.js';
@@ -20,6 +21,9 @@ export function dispatchRoute(ctx: EmulatorContext, call: GraphCall, route: Reso
       if (call.viaBatch) return errorResult(GraphErrors.nestedBatch());
       if (call.method !== 'POST') return errorResult(GraphErrors.methodNotAllowed());
       return handleBatch(ctx, call, dispatchRoute);
+    case 'bitlockerKeys':
+      if (call.method !== 'GET') return errorResult(GraphErrors.methodNotAllowed());
+      return listRecoveryKeys(ctx, call);
     case 'devices':
       if (call.method !== 'GET') return errorResult(GraphErrors.methodNotAllowed());
       return listDevices(ctx, call);
