@@ -48,3 +48,11 @@ describe('documentation links', () => {
     expect(unlinked).toEqual([]);
   });
 });
+
+describe('docs/architecture.md', () => {
+  it('names every folder of src/ in its layout table', () => {
+    const text = readFileSync(join(repoRoot, 'docs/architecture.md'), 'utf8');
+    const folders = readdirSync(join(repoRoot, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory());
+    expect(folders.map((d) => `src/${d.name}/`).filter((f) => !text.includes(`| \`${f}\``))).toEqual([]);
+  });
+});
