@@ -86,11 +86,16 @@ describe('query jobs against the emulator', () => {
     const dir = tempDir();
     emu.configure({ writeBudget: { burst: 40, refillPerSecond: 40 } });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 700);
+    // Interrupt once the emulator has applied some writes (not after a fixed time: the machine may be slow).
+    emu.resetLog();
+    const watch = setInterval(() => {
+      if (emu.requests().filter((r) => r.method === 'PATCH').length >= 20) controller.abort();
+    }, 20);
     const first = await runQueryJob(
       job(dir, { set: { extensionAttribute4: 'wave-2' }, maxChanges: false, mode: 'single', concurrency: 2 }),
       ctx(controller.signal),
     );
+    clearInterval(watch);
     emu.configure({ writeBudget: false });
     expect(first.exitCode).toBe(4);
     expect(first.byOutcome.updated).toBeGreaterThan(0);
