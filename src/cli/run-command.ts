@@ -67,6 +67,7 @@ export async function runFromCli(args: RunArgs, job: typeof runJob): Promise<num
     const fromFile = args.job ? loadJobFile(args.job) : {};
     const options = mergeRunOptions(fromFile, args);
     if (options.logFormat === 'json' || options.logFormat === 'text') format = options.logFormat;
+    if (format === 'json') jsonProcessWarnings(say);
     const context = { jobFile: args.job, signal: controller.signal };
     const plan = job === (await import('../job/run-job.js')).planJob;
     if (options.filter !== undefined) {
@@ -98,4 +99,19 @@ export async function runFromCli(args: RunArgs, job: typeof runJob): Promise<num
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
   }
+}
+
+/**
+ * Node's own process warnings (a deprecation in a library, too many listeners) as JSON log lines
+ * instead of Node's plain `(node:…) Warning: …` text: Node prints them through its one `warning`
+ * listener, which is replaced.
+ */
+function jsonProcessWarnings(say: (level: 'warn', message: string, fields?: Record<string, unknown>) => void): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w) =>
+    say('warn', `${w.name}: ${w.message}`, {
+      node: true,
+      ...((w as { code?: string }).code ? { code: (w as { code?: string }).code } : {}),
+    }),
+  );
 }

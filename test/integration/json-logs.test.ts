@@ -79,6 +79,40 @@ describe('--log-format json: every stderr line is one JSON object', () => {
     expect(run.stderr).not.toContain('not-the-secret-at-all');
   }, 30_000);
 
+  it("Node's own process warnings (a library's deprecation) become JSON lines too", async () => {
+    const f = fleet(60, 'json-warn');
+    emu = await startEmulator({ devices: f.devices, writeBudget: false, latencyMs: 100 });
+    // A library warning mid-run, as a deprecated call in a dependency would raise it.
+    const preload = tempFile(
+      'warn.cjs',
+      "setTimeout(() => process.emitWarning('a library called a deprecated API', 'DeprecationWarning', 'DEP0999'), 1500).unref();\n",
+    );
+    const p = startCli(
+      [
+        'run',
+        '--manifest',
+        f.manifest,
+        '--results',
+        join(f.dir, 'r.csv'),
+        '--graph-url',
+        emu.url,
+        '--log-format',
+        'json',
+        '--mode',
+        'single',
+        '--concurrency',
+        '1',
+        '--no-read-first',
+      ],
+      { GRAPH_ACCESS_TOKEN: emu.token, NODE_OPTIONS: `--require ${preload}` },
+    );
+    await until('the warning', () => p.stderr().includes('deprecated API'), 20_000);
+    p.child.kill('SIGINT');
+    await p.exited;
+    const lines = jsonLines(p.stderr());
+    expect(lines.find((l) => /deprecated API/.test(String(l.msg)))).toMatchObject({ level: 'warn', code: 'DEP0999' });
+  }, 40_000);
+
   it('SIGINT and the summary', async () => {
     const f = fleet(200, 'json-int');
     emu = await startEmulator({ devices: f.devices, writeBudget: false, latencyMs: 100 });
