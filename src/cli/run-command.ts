@@ -75,6 +75,11 @@ export async function runFromCli(args: RunArgs, job: typeof runJob): Promise<num
       const { runQueryJob } = await import('../query/query-job.js');
       return (await runQueryJob(options, context, plan)).exitCode;
     }
+    if (Array.isArray(options.tenants) && !plan) {
+      // Many tenants, one app (docs/budgets.md): one job per tenant, side by side.
+      const { runTenants } = await import('../job/tenants.js');
+      return (await runTenants(options as never, context)).exitCode;
+    }
     if (options.manifest === undefined) throw new JobError('no manifest: give a job file, --manifest <file> or --filter "<OData $filter>"');
     if (options.maxChanges !== undefined || options.canary !== undefined) {
       const { runGuarded } = await import('../query/guards.js');

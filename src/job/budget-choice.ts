@@ -8,6 +8,7 @@ import { readTokenIdentity } from '../auth/token-claims.js';
 import type { PauseGate } from '../schedule/pause-gate.js';
 import { describeRedisUrl, SharedBudget, type SharedBudgetEvent } from '../schedule/shared-budget.js';
 import { LayeredBudget, type BudgetLevel } from '../schedule/layered-budget.js';
+import { NestedSharedBudget, nestedLevelKey, type NestedLevel } from '../schedule/nested-budget.js';
 import { WriteBudget } from '../schedule/write-budget.js';
 import { GRAPH_USER_WRITE_BUDGET, type WriteBudgetSettings } from './options.js';
 
@@ -96,6 +97,24 @@ export async function chooseBudget(input: BudgetChoiceInput): Promise<BudgetChoi
   const { graphRoot, tenantId, clientId, token } = input;
   const scope = budgetScope({ graphRoot, tenantId, clientId, ...(token ? { claims: readTokenIdentity(token) } : {}) });
   const where = describeRedisUrl(redisUrl);
+  if (scopes.length > 1) {
+    // Several levels: nested in Redis, one grant from all of them at once (src/schedule/nested-budget.ts).
+    const claims = input.token ? decodeTokenClaims(input.token) : undefined;
+    const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+    const ids = { tenantId: scope.tenantId, appId: scope.appId, userId: text(claims?.oid) ?? text(claims?.upn) };
+    const settings = { Tenant_User: levels.user, Tenant_Application: writeBudget, Tenant: levels.tenant, Application: levels.app };
+    const nested: NestedLevel[] = scopes.map((s) => ({
+      scope: s,
+      key: nestedLevelKey(input.graphRoot, s, ids),
+      burst: settings[s]!.burst,
+      refillPerSecond: settings[s]!.refillPerSecond,
+    }));
+    log.info(`write budgets nested in Redis ${where}: ${scopes.join(', ')}; each grant takes from every level at once`, {
+      budgetKeys: nested.map((l) => l.key),
+      budgetIdFrom: SCOPE_SOURCES[scope.source],
+    });
+    return { budget: new NestedSharedBudget(redisUrl, nested), gate: undefined, scopes };
+  }
   const onEvent = (e: SharedBudgetEvent) => {
     if (e.kind === 'shared') {
       log.info(`write budget shared through Redis ${where}`, {

@@ -39,6 +39,18 @@ export function loadJobFile(path: string): Record<string, unknown> {
       fields[f] = resolve(dir, value) + (/[\\/]$/.test(value) ? '/' : '');
     }
   }
+  if (Array.isArray(fields.tenants)) {
+    // each tenant's manifest and results, like the job's own, relative to the job file
+    fields.tenants = fields.tenants.map((t: unknown) => {
+      if (!t || typeof t !== 'object' || Array.isArray(t)) return t;
+      const e = { ...(t as Record<string, unknown>) };
+      for (const f of PATH_FIELDS) {
+        const v = e[f];
+        if (typeof v === 'string' && !isAbsolute(v)) e[f] = resolve(dir, v) + (/[\\/]$/.test(v) ? '/' : '');
+      }
+      return e;
+    });
+  }
   const emu = fields.emulator;
   if (emu && typeof emu === 'object' && !Array.isArray(emu)) {
     const e = { ...(emu as Record<string, unknown>) };

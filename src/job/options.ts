@@ -506,6 +506,29 @@ export const JOB_OPTIONS = {
       .optional(),
     describe: 'Run only shard i of n of the rows: i/n (e.g. 2/4), or auto/n (Kubernetes JOB_COMPLETION_INDEX)',
   }),
+  /**
+   * Many tenants, one app (an MSP): one job per tenant, run side by side, each with its own manifest
+   * and results file (`results` default: `results/<name>-<tenant>-<UTC time>.csv`). Every tenant's
+   * writes are also paced to the application-wide budget (Graph: 35,000 writes per 5 min for the app
+   * in all tenants, docs/graph-behaviour.md §3) unless `appWriteBudget` says otherwise; with `redis`
+   * the budgets nest in Redis (per user, per app+tenant, per tenant, per app: docs/budgets.md). Job file only.
+   */
+  tenants: option({
+    schema: z
+      .array(
+        z
+          .object({
+            tenantId: z.string().min(1),
+            manifest: z.string().min(1),
+            results: z.string().optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .optional(),
+    describe: 'Job file only: one job per tenant of one app, [{"tenantId","manifest","results"?}], sharing the app-wide budget',
+    cli: false,
+  }),
   /** Run against the built-in emulator started in-process (rehearsal, demo). */
   emulator: option({
     schema: emulatorJobSchema.optional(),
