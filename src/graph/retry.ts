@@ -56,6 +56,18 @@ export const REQUEST_NOT_SENT = 'RequestNotSent';
  */
 export const RESPONSE_TOO_LARGE = 'ResponseTooLarge';
 
+/**
+ * Whether a write may have been applied, judging by one attempt's outcome: yes for a 2xx, a 5xx (a
+ * 504 may have done the work, docs/graph-behaviour.md §3) and an answer that never came or was not
+ * read (timeout, dropped connection, too large); no for a 4xx (Graph refused it: 400, 404, 429, …)
+ * and a request that was never sent. The rollback manifest keeps the line of every row for which
+ * any attempt may have been applied.
+ */
+export function mayHaveBeenApplied(o: Pick<AttemptOutcome, 'status' | 'errorCode'>): boolean {
+  if (o.status === undefined) return o.errorCode !== REQUEST_NOT_SENT;
+  return o.status < 400 || o.status >= 500;
+}
+
 /** Graph error code of a 409 that is safe to retry (docs/graph-behaviour.md §3). */
 export const CONCURRENCY_VIOLATION = 'Directory_ConcurrencyViolation';
 

@@ -9,7 +9,8 @@
 import { audienceProblem } from '../auth/audience.js';
 import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
 import { SignInSettingsError } from '../auth/settings-error.js';
-import { decodeTokenClaims } from '../auth/token-claims.js';
+import { decodeTokenClaims, readTokenIdentity } from '../auth/token-claims.js';
+import type { GraphIdentity } from '../report/results-meta.js';
 import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { describePermissions, missingPermission, tokenPermissions } from '../graph/permissions.js';
@@ -42,11 +43,15 @@ export interface ConnectInput {
   knownPeers?: number;
   /** Told of every exchange with Graph, reads and writes (the connectivity stop rules). */
   observe?: GraphSenderOptions['observe'];
+  /** Called when Graph asks to wait longer than `maxRetryAfterMs` (the job stops, resumable). */
+  onRetryAfterBeyondMax?: (reason: string) => void;
 }
 
 /** A job connected to Graph. `stop()` stops the built-in emulator, if one was started (else nothing). */
 export interface Connection {
   graphRoot: string;
+  /** The Graph this run sends to: root, and the tenant and app of its token (else the sign-in settings). */
+  identity: GraphIdentity;
   tokens: TokenManager;
   sender: GraphSender;
   /** The write budget, or undefined for no client-side pacing. */
@@ -234,6 +239,9 @@ async function connectTo(
     signal: input.abandon,
     network,
     ...(input.observe ? { observe: input.observe } : {}),
+    maxResponseBytes: o.maxResponseBytes,
+    maxRetryAfterMs: o.maxRetryAfterMs,
+    onRetryAfterBeyondMax: input.onRetryAfterBeyondMax,
   });
   let choice: BudgetChoice;
   try {
@@ -273,8 +281,13 @@ async function connectTo(
     });
   }
   const budget = choice.budget;
+  const claimed = readTokenIdentity(token);
+  const lower = (v: string | undefined) => (v?.trim() ? v.trim().toLowerCase() : undefined);
+  const tenantId = claimed?.tenantId ?? lower(o.tenantId ?? input.env.AZURE_TENANT_ID);
+  const appId = claimed?.appId ?? lower(o.clientId ?? input.env.AZURE_CLIENT_ID);
   return {
     graphRoot,
+    identity: { root: graphRoot, ...(tenantId ? { tenantId } : {}), ...(appId ? { appId } : {}) },
     tokens,
     sender,
     budget,

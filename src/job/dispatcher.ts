@@ -9,7 +9,8 @@ import { parseThrottleScope, THROTTLE_SCOPES, type ThrottleScopeName } from '../
 import type { TokenManager } from '../auth/token-source.js';
 import { selectFor } from '../graph/device-state.js';
 import { decideAnswer } from '../graph/answer.js';
-import type { RetryStrategy } from '../graph/retry.js';
+import { redactSecrets } from '../graph/errors.js';
+import { mayHaveBeenApplied, type RetryStrategy } from '../graph/retry.js';
 import { WorkQueue } from '../schedule/work-queue.js';
 import { type ExchangeInfo, type GraphSender, type ItemOutcome, outcomeFor } from '../send/graph-sender.js';
 import { decideRow, verdictAfterWrite } from '../state/decide.js';
@@ -270,6 +271,7 @@ export class Dispatcher {
       await pacer.gate.wait();
       if (stops.current) return undefined;
       if (!ledger.flushBeforeSend()) return undefined;
+      if (!ledger.writeAhead(works)) return undefined; // the rollback lines are on disk before the PATCH goes out
       for (const w of works) w.attempts++;
       const mark = pacer.sending(works.length);
       if (this.#o.options.mode === 'batch') return { ...(await sender.batch(works.map((w) => w.item))), mark };
@@ -279,8 +281,21 @@ export class Dispatcher {
     let sent: Awaited<ReturnType<typeof send>>;
     try {
       sent = pacer.budget ? await pacer.budget.schedule(works.length, send) : await send();
-    } catch {
-      sent = undefined; // the budget was stopped with this unit still waiting
+    } catch (err) {
+      if (!stops.current) {
+        // Not a stop (the budget stopped with this unit still waiting): a bug or a failure nothing
+        // expected. Never silence: the rows fail with the error, and the run exits non-zero.
+        const outcome: ItemOutcome = {
+          errorCode: 'InternalError',
+          errorMessage: redactSecrets(`unexpected error while sending: ${(err as Error)?.message ?? String(err)}`),
+        };
+        for (const w of works) {
+          w.mayHaveWritten = true; // unknown: keep its rollback line
+          ledger.failed(w, outcome, 'unexpected error');
+        }
+        return;
+      }
+      sent = undefined;
     }
     if (!sent) {
       for (const w of works) ledger.skipped(w);
@@ -302,6 +317,7 @@ export class Dispatcher {
     let longest: number | undefined; // the longest wait a 429 asked for (batch: the longest inner Retry-After)
     for (const w of works) {
       const outcome = outcomeFor(outcomes, w.item.id);
+      if (mayHaveBeenApplied(outcome)) w.mayHaveWritten = true;
       if (outcome.status === 429 || outcome.status === 424) throttledRows++;
       if (outcome.status === 429) {
         this.throttled429++;

@@ -11,6 +11,8 @@ import { inspectManifest, ManifestError, type ManifestInfo, readManifest } from 
 import type { Logger } from '../report/log.js';
 import { ResultsWriteError } from '../report/results-file.js';
 import { loadPreviousResults, type PreviousResults, ResumeError } from '../report/resume.js';
+import { aboutOriginal, type ManifestSnapshot } from '../manifest/snapshot.js';
+import { carriedLineMismatch } from '../report/resume-checks.js';
 import { createValidator, isInvalid } from '../validate/index.js';
 import { JobError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
@@ -40,6 +42,10 @@ export interface IntakeInput {
   shard?: ShardFilter;
   /** The results file being resumed: its `updated`/`unchanged` rows carry over, not sent again. */
   previous?: PreviousResults;
+  /** Warnings (a carried line that does not match its row). */
+  log?: Pick<Logger, 'warn'>;
+  /** The snapshot the run reads (messages name the manifest instead). */
+  snapshot?: ManifestSnapshot;
 }
 
 /**
@@ -52,6 +58,7 @@ export interface IntakeInput {
 export async function intake(input: IntakeInput): Promise<{ carriedOver: number }> {
   const { info, options: o, ledger, stops, sink, shard, previous } = input;
   let carriedOver = 0;
+  let mismatched = 0;
   const validate = createValidator({
     // CSV: the header's key column holds for every row; JSON / JSON Lines: each row names its own key.
     keyType: info.format === 'csv' ? info.keyType : undefined,
@@ -64,9 +71,22 @@ export async function intake(input: IntakeInput): Promise<{ carriedOver: number 
   });
   try {
     for await (const row of readManifest(info, { allowMdmProperties: o.allowMdmProperties, clearToken: o.clearToken })) {
-      const carried = previous?.updated.get(row.row);
+      let carried = previous?.updated.get(row.row);
       const checked = shard || carried || !stops.current ? validate(row) : undefined;
       if (shard && !shard.owns(row.row, checked && !isInvalid(checked) ? checked.key : undefined)) continue;
+      if (carried) {
+        // A carried line must be this row's line (key and values), or the row runs again.
+        const mismatch = carriedLineMismatch(
+          carried,
+          { key: checked && !isInvalid(checked) ? checked.key : undefined, columns: row.columns },
+          info.columns,
+        );
+        if (mismatch !== undefined) {
+          if (mismatched++ < 5)
+            input.log?.warn(`row ${row.row}: its line in ${previous!.path} is not this row's (${mismatch}): the row runs again`);
+          carried = undefined;
+        }
+      }
       if (carried) {
         // Updated in the run resumed from: its line carries over, even when this run is stopping.
         carriedOver++;
@@ -116,9 +136,10 @@ export async function intake(input: IntakeInput): Promise<{ carriedOver: number 
   } catch (err) {
     if (err instanceof ResultsWriteError) stops.halt({ reason: err.message, exitCode: ExitCode.NothingSent, advice: RESULTS_ADVICE });
     else if (err instanceof ManifestError)
-      stops.halt({ reason: err.message, exitCode: ExitCode.Aborted, advice: 'fix the manifest and resume' });
+      stops.halt({ reason: aboutOriginal(err.message, input.snapshot), exitCode: ExitCode.Aborted, advice: 'fix the manifest and resume' });
     else throw err;
   }
+  if (mismatched > 5) input.log?.warn(`${mismatched} rows in all had a carried line that is not theirs: they ran again`);
   return { carriedOver };
 }
 
@@ -127,9 +148,9 @@ export async function intake(input: IntakeInput): Promise<{ carriedOver: number 
  * this manifest (path, sha256, rows); logs what it found.
  * @throws {JobError} (exit 3) when it cannot be read or belongs to another manifest.
  */
-export function loadPrevious(resumePath: string, info: ManifestInfo, log: Logger): PreviousResults {
+export function loadPrevious(resumePath: string, info: ManifestInfo, log: Logger, manifestPath = info.path): PreviousResults {
   try {
-    const previous = loadPreviousResults(resumePath, { path: resolve(info.path), sha256: info.sha256, rowCount: info.rowCount });
+    const previous = loadPreviousResults(resumePath, { path: resolve(manifestPath), sha256: info.sha256, rowCount: info.rowCount });
     log.info(`resuming from ${resumePath}: ${previous.updated.size} rows updated there are not sent again`, {
       lines: previous.lines,
       ...(previous.droppedChars ? { droppedPartialLine: `${previous.droppedChars} characters` } : {}),
@@ -151,6 +172,7 @@ export function loadPrevious(resumePath: string, info: ManifestInfo, log: Logger
 export async function openManifest(
   manifestPath: string,
   o: Pick<JobOptions, 'format' | 'delimiter' | 'encoding' | 'allowMdmProperties' | 'clearToken' | 'ignoreReadOnlyColumns'>,
+  snapshot?: ManifestSnapshot,
 ): Promise<ManifestInfo> {
   try {
     return await inspectManifest(manifestPath, {
@@ -162,8 +184,8 @@ export async function openManifest(
       ignoreReadOnlyColumns: o.ignoreReadOnlyColumns,
     });
   } catch (err) {
-    if (err instanceof ManifestError) throw new JobError(err.message);
-    throw new JobError(`cannot read manifest ${manifestPath}: ${(err as Error).message}`);
+    if (err instanceof ManifestError) throw new JobError(aboutOriginal(err.message, snapshot));
+    throw new JobError(aboutOriginal(`cannot read manifest ${manifestPath}: ${(err as Error).message}`, snapshot));
   }
 }
 

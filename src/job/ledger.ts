@@ -4,7 +4,7 @@
  * adds the hints a failed row's message carries, and applies the stop rules after each failure.
  *
  * A results file that cannot be written stops the run (exit 3); a rollback manifest that cannot be
- * written stops it too (exit 2).
+ * written stops it too (exit 3), before the request whose rows it could not cover goes out.
  */
 import type { ResultsFile } from '../report/results-file.js';
 import type { ItemOutcome } from '../send/graph-sender.js';
@@ -92,7 +92,7 @@ export class Ledger {
   /** Finishes a row of work: its rollback line (if a PATCH was sent), its result line, then `onFinished`. */
   finish(w: Work, r: Pick<RowResult, 'outcome'> & Partial<RowResult>): void {
     if (r.outcome === 'updated' || r.outcome === 'failed' || r.outcome === 'not-applied') this.attemptedFinal++;
-    this.#addRollback(w);
+    this.#settleRollback(w);
     this.record({ ...base(w), attempts: w.attempts, ...r });
     this.#o.onFinished?.(w);
   }
@@ -147,7 +147,7 @@ export class Ledger {
 
   /** A queued row dropped by a stop: its rollback line if a PATCH went out, and a `skipped` line. */
   dropped(w: Work, reason: string): void {
-    this.#addRollback(w);
+    this.#settleRollback(w);
     this.record({ ...base(w), outcome: 'skipped', errorMessage: `not completed: ${reason}`, attempts: w.attempts });
   }
 
@@ -178,19 +178,35 @@ export class Ledger {
     return false;
   }
 
-  /** A row a PATCH was sent for (whatever came of it) gets its line in the rollback manifest. */
-  #addRollback(w: Work): void {
-    if (!this.rollback || w.phase !== 'write' || w.attempts === 0 || !w.before || !w.changes) return;
+  /**
+   * Write-ahead rollback: before a request goes out, the rollback lines of its rows (the device's
+   * values from before, of exactly the properties the row changes) are written and synced to disk,
+   * so every device Graph may change has its line whatever happens next (kill -9, power loss).
+   * @returns false (and the run stopped, exit 3) when the rollback manifest cannot be written: the
+   *   request must not go out.
+   */
+  writeAhead(works: readonly Work[]): boolean {
+    const rollback = this.rollback;
+    if (!rollback) return true;
     try {
-      this.rollback.add(w.update.row, w.before.id, w.changes);
+      let added = false;
+      for (const w of works) {
+        if (w.rollbackLine !== undefined || w.phase !== 'write' || !w.before || !w.changes) continue;
+        w.rollbackLine = rollback.add(w.update.row, w.before.id, w.changes);
+        added ||= w.rollbackLine;
+      }
+      if (added) rollback.sync();
+      return true;
     } catch (err) {
       if (!(err instanceof RollbackWriteError)) throw err;
-      this.#o.stops.halt({
-        reason: err.message,
-        exitCode: ExitCode.Aborted,
-        advice: 'free disk space or fix permissions; rows written so far are in the results file',
-      });
+      this.#o.stops.halt({ reason: err.message, exitCode: ExitCode.NothingSent, advice: RESULTS_ADVICE });
+      return false;
     }
+  }
+
+  /** A finished row whose PATCH was never applied (refused, or never sent) leaves the rollback manifest at its close. */
+  #settleRollback(w: Work): void {
+    if (w.rollbackLine && !w.mayHaveWritten) this.rollback?.markNotWritten(w.update.row);
   }
 
   /** Now as an ISO 8601 UTC string, made once per millisecond (rows finish thousands a second). */

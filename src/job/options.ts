@@ -379,6 +379,26 @@ export const JOB_OPTIONS = {
     schema: z.number().int().min(1).max(60_000).default(1000),
     describe: 'Backoff before the first retry when Graph sends no Retry-After, ms; doubles per retry (with jitter) up to 60 s',
   }),
+  /**
+   * The longest `Retry-After` the run waits for, ms. Default 600,000 (10 minutes). A longer one stops
+   * the run (exit 2, the rows left `skipped`, resumable) naming the value, rather than hanging it.
+   */
+  maxRetryAfterMs: option({
+    schema: z.number().int().min(1).max(2_147_483_647).default(600_000),
+    describe: 'Longest Retry-After waited for, ms; a longer one stops the run (exit 2, resumable) naming it',
+  }),
+  /**
+   * Largest response body read, bytes. Default 16 MiB (Graph's answers are kilobytes). A larger one
+   * fails that request (`ResponseTooLarge`, not retried).
+   */
+  maxResponseBytes: option({
+    schema: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024),
+    describe: 'Largest response body read, bytes; a larger one fails that request (ResponseTooLarge)',
+  }),
   /** Per-request timeout in ms. Default 30,000. */
   timeoutMs: option({ schema: z.number().int().positive().default(30_000), describe: 'Per-request timeout, ms' }),
   /**

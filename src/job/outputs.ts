@@ -9,6 +9,9 @@ import type { Logger } from '../report/log.js';
 import { ResultsFile, resultsFormatFor } from '../report/results-file.js';
 import type { PreviousResults } from '../report/resume.js';
 import { RollbackFile, rollbackColumns, rollbackPathFor } from '../state/rollback-file.js';
+import { readRollbackLines } from '../state/rollback-read.js';
+import type { GraphIdentity } from '../report/results-meta.js';
+import { chainRootOf } from '../report/results-lock.js';
 import { JobError } from './errors.js';
 import type { JobOptions } from './options.js';
 import type { ShardFilter } from './shard.js';
@@ -27,6 +30,10 @@ export interface ResultsNaming {
   plan: boolean;
   /** The results file being resumed: the new file must be another one. */
   previous?: PreviousResults;
+  /** The Graph the run sends to (recorded in the sidecar; a resume must be against the same). */
+  identity?: GraphIdentity;
+  /** The manifest as the admin named it (the run reads a snapshot of it). */
+  manifestPath?: string;
 }
 
 /**
@@ -76,7 +83,12 @@ export function openResults(info: ManifestInfo, n: ResultsNaming): ResultsFile {
     return ResultsFile.create(path, {
       manifestColumns: info.columns,
       delimiter: outputDelimiter(info, o),
-      meta: { manifest: { path: resolve(info.path), sha256: info.sha256, rows: info.rowCount }, resumedFrom: n.previous?.path },
+      meta: {
+        manifest: { path: resolve(n.manifestPath ?? info.path), sha256: info.sha256, rows: info.rowCount },
+        resumedFrom: n.previous?.path,
+        ...(n.identity ? { graph: n.identity } : {}),
+        chain: n.previous ? chainRootOf(n.previous) : path,
+      },
     });
   } catch (err) {
     throw new JobError((err as Error).message);
@@ -85,15 +97,20 @@ export function openResults(info: ManifestInfo, n: ResultsNaming): ResultsFile {
 
 /**
  * Creates the rollback manifest beside `results` (`<results>.rollback.csv`); closes `results` if it
- * cannot. @throws {JobError} (exit 3) when it cannot be created.
+ * cannot. A resume reads the rollback manifests of the chain's earlier runs first: a device one of
+ * them covers keeps that line (its values from before the first run) and gets none here.
+ * @throws {JobError} (exit 3) when it cannot be created, or an earlier one cannot be read.
  */
 export function openRollback(
   results: ResultsFile,
   info: ManifestInfo,
   o: Pick<JobOptions, 'clearToken' | 'allowDuplicates' | 'resultsDelimiter'>,
+  previous?: PreviousResults,
+  log?: Pick<Logger, 'warn'>,
 ): RollbackFile {
+  let rollback: RollbackFile;
   try {
-    return RollbackFile.create(
+    rollback = RollbackFile.create(
       rollbackPathFor(results.path),
       rollbackColumns(info.columns),
       o.clearToken,
@@ -104,6 +121,22 @@ export function openRollback(
     results.close();
     throw new JobError((err as Error).message);
   }
+  for (const earlier of previous ? [previous.path, ...previous.earlier] : []) {
+    let read: ReturnType<typeof readRollbackLines>;
+    try {
+      read = readRollbackLines(rollbackPathFor(earlier));
+    } catch (err) {
+      rollback.close();
+      results.close();
+      throw new JobError((err as Error).message);
+    }
+    for (const line of read?.lines ?? []) rollback.remember(line.id, line.properties);
+    if (read?.droppedChars)
+      log?.warn(
+        `${rollbackPathFor(earlier)} ends with a line cut short (${read.droppedChars} characters): its PATCH was never sent; left out`,
+      );
+  }
+  return rollback;
 }
 
 function isDirectory(path: string): boolean {

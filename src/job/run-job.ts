@@ -16,7 +16,10 @@ import type { Writable } from 'node:stream';
 import { isAbsolute, resolve } from 'node:path';
 import type { TokenSource } from '../auth/token-source.js';
 import { Heartbeat } from '../report/heartbeat.js';
-import { createLogger } from '../report/log.js';
+import { snapshotManifest, type ManifestSnapshot } from '../manifest/snapshot.js';
+import { createLogger, type Logger } from '../report/log.js';
+import { acquireResultsLock, chainRootOf, type ResultsLock } from '../report/results-lock.js';
+import { graphIdentityMismatch } from '../report/resume-checks.js';
 import { Progress } from '../report/progress.js';
 import { buildSummary, type JobSummary, summaryText } from '../report/summary.js';
 import { checkGraphUrl, connect, type Connection } from './connect.js';
@@ -100,12 +103,41 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
   const log = createLogger(o.logFormat, stderr);
   const path = (p: string) => (isAbsolute(p) ? p : resolve(ctx.baseDir ?? process.cwd(), p));
 
-  // manifest: its first pass, the shard, the results being resumed
-  const shard = shardFilter(o, env);
+  // manifest: its first pass (of a private copy), the shard, the results being resumed
   const manifestPath = path(o.manifest);
-  const info = await openManifest(manifestPath, o);
+  // The run works from a private copy: what is hashed is what is sent, whatever happens to the file.
+  let snapshot: ManifestSnapshot | undefined;
+  try {
+    snapshot = o.dryRun ? undefined : snapshotManifest(manifestPath);
+  } catch (err) {
+    throw new JobError(`cannot make the run's private copy of manifest ${manifestPath}: ${(err as Error).message}`);
+  }
+  try {
+    return await runFrom(o, ctx, plan, { started, env, stderr, log, path, manifestPath, snapshot });
+  } finally {
+    snapshot?.remove();
+  }
+}
+
+async function runFrom(
+  o: JobOptions,
+  ctx: RunContext,
+  plan: boolean,
+  s: {
+    started: number;
+    env: NodeJS.ProcessEnv;
+    stderr: Writable & { isTTY?: boolean };
+    log: Logger;
+    path: (p: string) => string;
+    manifestPath: string;
+    snapshot: ManifestSnapshot | undefined;
+  },
+): Promise<JobSummary> {
+  const { started, env, stderr, log, path, manifestPath, snapshot } = s;
+  const shard = shardFilter(o, env);
+  const info = await openManifest(snapshot?.path ?? manifestPath, o, snapshot);
   checkResultsName(o, path); // -o r.json stops here, before signing in
-  const previous = o.resume ? loadPrevious(path(o.resume), info, log) : undefined;
+  const previous = o.resume ? loadPrevious(path(o.resume), info, log, manifestPath) : undefined;
 
   const stops = new StopSwitch();
   // The connectivity rules see every exchange with Graph, reads and writes (src/job/connectivity.ts).
@@ -131,13 +163,44 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
       abandon: abandon.signal,
       knownPeers: shard?.shard.count,
       observe,
+      onRetryAfterBeyondMax: (reason) =>
+        stops.halt({
+          reason,
+          exitCode: ExitCode.Aborted,
+          advice: 'wait that long, or raise maxRetryAfterMs; then run again with --resume <this results file>',
+        }),
     });
   } else if (!o.emulator) checkGraphUrl(o.graphUrl, o); // a dry run refuses a job file's unknown host too
+  let lock: ResultsLock | undefined;
   try {
     const reader = connection?.reader;
-    const results = openResults(info, { options: o, path, jobFile: ctx.jobFile, now: ctx.now?.() ?? new Date(), shard, plan, previous });
+    if (previous && connection) {
+      // Before any request: the same Graph, tenant and app, and no other run of this results chain.
+      const mismatch = graphIdentityMismatch(previous.path, previous.meta.graph, connection.identity);
+      if (mismatch) throw new JobError(mismatch);
+      lock = takeLock(chainRootOf(previous), path(o.resume!), log);
+    }
+    const results = openResults(info, {
+      options: o,
+      path,
+      jobFile: ctx.jobFile,
+      now: ctx.now?.() ?? new Date(),
+      shard,
+      plan,
+      previous,
+      identity: connection?.identity,
+      manifestPath,
+    });
     resultsPath = results.path;
-    const rollback = reader && o.readFirst && !plan ? openRollback(results, info, o) : undefined;
+    if (connection && !lock && !plan) {
+      try {
+        lock = takeLock(results.path, results.path, log);
+      } catch (err) {
+        results.close();
+        throw err;
+      }
+    }
+    const rollback = reader && o.readFirst && !plan ? openRollback(results, info, o, previous, log) : undefined;
     logStart(log, { o, plan, manifestPath, info, results, auth: connection?.tokens.description, shard });
 
     // schedule → send → report: the pacer, the dispatcher and the ledger, wired to one stop switch
@@ -195,9 +258,18 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
     let carriedOver = 0;
     try {
       const readFirst = reader !== undefined && (o.readFirst || plan);
-      ({ carriedOver } = await intake({ info, options: o, ledger, stops, sink: dispatcher, readFirst, shard, previous }).finally(() =>
-        dispatcher?.intakeDone(),
-      ));
+      ({ carriedOver } = await intake({
+        info,
+        options: o,
+        ledger,
+        stops,
+        sink: dispatcher,
+        readFirst,
+        shard,
+        previous,
+        log,
+        snapshot,
+      }).finally(() => dispatcher?.intakeDone()));
       await dispatcher?.done;
       ledger.endOfRun();
     } finally {
@@ -237,6 +309,16 @@ async function run(o: JobOptions, ctx: RunContext, plan: boolean): Promise<JobSu
     stderr.write(summaryText(summary, o.logFormat));
     return summary;
   } finally {
+    lock?.release();
     await connection?.stop();
+  }
+}
+
+/** Takes the lock of a results chain. @throws {JobError} (exit 3) when another run holds it. */
+function takeLock(chainRoot: string, results: string, log: Pick<Logger, 'warn'>): ResultsLock {
+  try {
+    return acquireResultsLock(chainRoot, { results, warn: (m) => log.warn(m) });
+  } catch (err) {
+    throw new JobError((err as Error).message);
   }
 }

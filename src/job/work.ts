@@ -25,6 +25,10 @@ export interface Work {
   authReplays: number;
   /** One of the `canary` rows: written first, read back, and the rest wait for its verdict. */
   canary?: boolean;
+  /** The row's line is in the rollback manifest (written ahead of its first PATCH). */
+  rollbackLine?: boolean;
+  /** Some attempt may have been applied (see `mayHaveBeenApplied`): its rollback line stays. */
+  mayHaveWritten?: boolean;
 }
 
 /** Why a run stops early: the summary's `stoppedReason`, its exit code and what the admin should do. */

@@ -27,6 +27,14 @@ export class ResultsLockError extends Error {
   override readonly name = 'ResultsLockError';
 }
 
+/**
+ * The first results file of the chain a resume continues: as the previous file's sidecar records it
+ * (`chain`), else the oldest file its `resumedFrom` led to (sidecars written before `chain` existed).
+ */
+export function chainRootOf(previous: { path: string; meta: { chain?: string }; earlier: readonly string[] }): string {
+  return previous.meta.chain ?? previous.earlier.at(-1) ?? previous.path;
+}
+
 /** The lock file of a chain: the chain's first results file plus `.lock`. */
 export function lockPathFor(chainRoot: string): string {
   return `${chainRoot}.lock`;

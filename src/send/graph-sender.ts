@@ -4,7 +4,7 @@ import { buildBatchBody, longestRetryAfterMs, parseBatchResponse, type BatchItem
 import { parseGraphError } from '../graph/errors.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { getHeader, type HeaderBag } from '../graph/headers.js';
-import { parseRetryAfterMs, parseThrottleLimitPercentage } from '../graph/retry-after.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfterMs, parseThrottleLimitPercentage, retryAfterBeyondMax } from '../graph/retry-after.js';
 import { isSuccess, REQUEST_NOT_SENT, RESPONSE_TOO_LARGE } from '../graph/retry.js';
 import { batchUrl, versionRoot, type ApiVersion } from '../graph/urls.js';
 import type { DevicePatchBody } from '../types.js';
@@ -88,6 +88,13 @@ export interface GraphSenderOptions {
   observe?: (seen: { status?: number; fault?: NetworkFault; atMs: number }) => void;
   /** Largest response body read, bytes (default send/http.ts's MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
+  /** Longest `Retry-After` accepted, ms (default 10 minutes, `DEFAULT_MAX_RETRY_AFTER_MS`). */
+  maxRetryAfterMs?: number;
+  /**
+   * Called with the reason when an answer asks to wait longer than `maxRetryAfterMs` (the job stops,
+   * resumable); that answer's `retryAfterMs` is then left out, so no timer is ever set for it.
+   */
+  onRetryAfterBeyondMax?: (reason: string) => void;
 }
 
 /**
@@ -273,12 +280,18 @@ export class GraphSender {
       errorCode: err.code,
       errorMessage: redactSecrets(err.message),
       requestId: err.requestId ?? requestId,
-      retryAfterMs: parseRetryAfterMs(
-        getHeader(headers, 'retry-after'),
-        this.#now(),
-        getHeader(headers, 'date') ?? getHeader(outer, 'date'),
+      retryAfterMs: this.#acceptable(
+        parseRetryAfterMs(getHeader(headers, 'retry-after'), this.#now(), getHeader(headers, 'date') ?? getHeader(outer, 'date')),
       ),
     };
+  }
+
+  /** A `Retry-After` within `maxRetryAfterMs`, else undefined (and the job told, see `onRetryAfterBeyondMax`). */
+  #acceptable(retryAfterMs: number | undefined): number | undefined {
+    const beyond = retryAfterBeyondMax(retryAfterMs, this.options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS);
+    if (beyond === undefined) return retryAfterMs;
+    this.options.onRetryAfterBeyondMax?.(beyond);
+    return undefined;
   }
 }
 

@@ -19,8 +19,8 @@ afterEach(async () => {
   for (const e of emus.splice(0)) await e.stop();
 });
 
-async function emulatorFor(devices: Fleet['devices']): Promise<Emulator> {
-  const e = await startEmulator({ devices, writeBudget: false });
+async function emulatorFor(devices: Fleet['devices'], port?: number): Promise<Emulator> {
+  const e = await startEmulator({ devices, writeBudget: false, ...(port ? { port } : {}) });
   emus.push(e);
   return e;
 }
@@ -52,8 +52,11 @@ describe('resume', () => {
     const before = readJsonl(firstResults);
     expect(before.filter((l) => l.outcome === 'failed')).toHaveLength(20);
 
-    // Resumed against a Graph where every device exists: only the failed rows are sent.
-    const second = await emulatorFor(f.devices);
+    // Resumed against the same Graph (same root, tenant and app; a resume against another is refused),
+    // where every device exists now: only the failed rows are sent.
+    emus.splice(emus.indexOf(first), 1);
+    await first.stop();
+    const second = await emulatorFor(f.devices, Number(new URL(first.url).port));
     const resumed = join(f.dir, 'second.csv');
     const r2 = await run(second, { manifest: f.manifest, results: resumed, resume: firstResults });
     expect(r2.summary.exitCode).toBe(0);

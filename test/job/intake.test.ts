@@ -88,11 +88,16 @@ describe('intake', () => {
       outcome: 'updated',
       attempts: 1,
       finishedAt: '2026-01-01T00:00:00.000Z',
-      columns: {},
+      columns: { id: guid(3), extensionAttribute1: 'c' },
     };
     const previous = { path: 'old.csv', updated: new Map([[3, old]]) } as unknown as PreviousResults;
     const resumed = await take(ROWS, {}, { previous });
     expect(resumed.carriedOver).toBe(1);
+    // A carried line that is not its row's (another value now): the row runs again (issue 14).
+    const moved = { path: 'old.csv', updated: new Map([[3, { ...old, columns: { id: guid(3), extensionAttribute1: 'b' } }]]) };
+    const rerun = await take(ROWS, {}, { previous: moved as unknown as PreviousResults });
+    expect(rerun.carriedOver).toBe(0);
+    expect(rerun.sink.pushed.map((w) => w.update.row)).toContain(3);
     expect(resumed.lines.find((l) => l.row === '3')).toMatchObject({
       outcome: 'updated',
       finishedAt: '2026-01-01T00:00:00.000Z',
