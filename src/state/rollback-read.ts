@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
+import { BOM, csvDialect } from '../report/results-file.js';
 import { completeRecords } from '../report/resume.js';
 
 /** One complete line of a rollback manifest: the device and the properties it puts back. */
@@ -24,10 +25,11 @@ export function readRollbackLines(path: string): { lines: RollbackLine[]; droppe
   if (!existsSync(path)) return undefined;
   const text = readFileSync(path, 'utf8');
   const { complete, droppedChars } = completeRecords(text, 'csv');
-  if (complete === '') return { lines: [], droppedChars };
+  if (complete === '' || complete === BOM) return { lines: [], droppedChars };
+  const { delimiter } = csvDialect(complete, 'rollbackOfRow');
   let records: string[][];
   try {
-    records = parse(complete, { relax_column_count: true }) as string[][];
+    records = parse(complete, { relax_column_count: true, bom: true, delimiter }) as string[][];
   } catch (err) {
     throw new Error(`cannot read the rollback manifest ${path}: ${(err as Error).message}`);
   }

@@ -56,7 +56,7 @@ export function rollbackLines(paths: string[]): Array<{ file: string; id: string
     const text = readFileSync(file, 'utf8');
     const complete = text.slice(0, text.lastIndexOf('\n') + 1); // cells of these fleets hold no line breaks
     if (complete === '') continue;
-    for (const r of parse(complete, { columns: true }) as Array<Record<string, string>>) {
+    for (const r of parse(complete, { columns: true, bom: true }) as Array<Record<string, string>>) {
       const values: Record<string, string> = {};
       for (const [k, v] of Object.entries(r)) if (k !== 'rollbackOfRow' && k !== 'id' && v !== '') values[k] = unguard(v);
       out.push({ file, id: r.id!, values });
