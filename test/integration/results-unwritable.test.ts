@@ -17,7 +17,8 @@ afterEach(async () => {
   emu = undefined;
 });
 
-const LIMIT_KB = 24;
+/** Above the manifest's size (the run works from a private copy of it, issue 14), below the results file's. */
+const LIMIT_KB = 100;
 const CONCURRENCY = 4;
 const BATCH = 5;
 
