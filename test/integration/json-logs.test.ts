@@ -85,7 +85,17 @@ describe('--log-format json: every stderr line is one JSON object', () => {
     // A library warning mid-run, as a deprecated call in a dependency would raise it.
     const preload = tempFile(
       'warn.cjs',
-      "setTimeout(() => process.emitWarning('a library called a deprecated API', 'DeprecationWarning', 'DEP0999'), 1500).unref();\n",
+      [
+        // At the first request: graph-bulk is running by then.
+        "const http = require('node:http');",
+        'const request = http.request;',
+        'let warned = false;',
+        'http.request = function (...args) {',
+        "  if (!warned) { warned = true; process.emitWarning('a library called a deprecated API', 'DeprecationWarning', 'DEP0999'); }",
+        '  return request.apply(this, args);',
+        '};',
+        '',
+      ].join('\n'),
     );
     const p = startCli(
       [
