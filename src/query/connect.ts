@@ -1,38 +1,40 @@
 /**
- * Connecting a device query to Graph with the product's own pieces: the Graph root check
- * (`resolveGraphRoot`), sign-in (GRAPH_ACCESS_TOKEN or `@azure/identity`, `TokenManager`), the
- * `GraphSender`, and the read budget (`WriteBudget` in resource units, docs/graph-behaviour.md §3).
- * The built-in emulator, when asked for, is started here.
+ * Connecting a device query to Graph: the job's own connection (src/job/connect.ts) — the Graph root
+ * check, the built-in emulator when asked for, the way out (proxy, CA files), sign-in and the first
+ * token, the preflight of the token's claims, the sender and the read budget (resource units,
+ * docs/graph-behaviour.md §3) — set up for reading (no write budget: a query writes nothing).
  */
-import { staticTokenSource, TokenManager, type TokenSource } from '../auth/token-source.js';
-import { CLOUDS, resolveGraphRoot, tokenScope } from '../graph/clouds.js';
-import { redactSecrets } from '../secrets/redact.js';
-import { SignInSettingsError } from '../auth/settings-error.js';
-import type { ApiVersion } from '../graph/urls.js';
+import { isAbsolute, resolve } from 'node:path';
+import type { TokenManager, TokenSource } from '../auth/token-source.js';
+import { connect } from '../job/connect.js';
 import { JobError } from '../job/errors.js';
-import type { authKinds, WriteBudgetSettings } from '../job/options.js';
+import { parseJobOptions } from '../job/options.js';
 import type { Logger } from '../report/log.js';
-import { WriteBudget } from '../schedule/write-budget.js';
-import { GraphSender } from '../send/graph-sender.js';
+import type { WriteBudget } from '../schedule/write-budget.js';
+import type { GraphSender } from '../send/graph-sender.js';
 
-/** What a query needs to reach Graph (a subset of the job options, same names and meaning). */
-export interface QueryConnectionOptions {
-  graphUrl?: string;
-  cloud: keyof typeof CLOUDS;
-  apiVersion: ApiVersion;
-  allowUnknownHost: boolean;
-  auth: (typeof authKinds)[number];
-  tenantId?: string;
-  clientId?: string;
-  authorityHost?: string;
-  timeoutMs: number;
-  throttlePriority: 'Low' | 'Normal' | 'High';
-  readBudget: WriteBudgetSettings | false;
-  /** Start the built-in emulator with this inventory file (or its default one) and query it. */
-  emulator?: { devices?: string; seed?: number; readBudget?: WriteBudgetSettings | false };
-}
+/** The job options a query's connection takes (same names, defaults and meaning). */
+const CONNECTION_OPTIONS = [
+  'graphUrl',
+  'cloud',
+  'apiVersion',
+  'allowUnknownHost',
+  'auth',
+  'tenantId',
+  'clientId',
+  'authorityHost',
+  'timeoutMs',
+  'maxRetries',
+  'retryBaseDelayMs',
+  'readBudget',
+  'throttlePriority',
+  'logFormat',
+  'emulator',
+  'proxy',
+  'caFile',
+] as const;
 
-/** A connection: close it when done (stops the emulator and the budget). */
+/** A connection: close it when done (stops the read budget, the way out and the emulator). */
 export interface QueryConnection {
   sender: GraphSender;
   tokens: TokenManager;
@@ -43,80 +45,39 @@ export interface QueryConnection {
 
 /**
  * Connects, and takes one token so that sign-in problems stop here.
- * @throws {JobError} (exit 3) for a Graph host that is not allowed, sign-in setup or sign-in failure.
+ * @param o the query's options; those of {@link CONNECTION_OPTIONS} are used, the rest ignored.
+ * @throws {JobError} (exit 3) for a Graph host that is not allowed, a proxy or CA file that cannot be
+ *   used, sign-in setup or sign-in failure.
  */
 export async function connectQuery(
-  o: QueryConnectionOptions,
-  context: { env: NodeJS.ProcessEnv; tokenSource?: TokenSource; log: Logger; signal?: AbortSignal },
+  o: Record<string, unknown>,
+  context: { env: NodeJS.ProcessEnv; tokenSource?: TokenSource; log: Logger; signal?: AbortSignal; baseDir?: string },
 ): Promise<QueryConnection> {
-  let graphUrl = o.graphUrl;
-  let tokenSource = context.tokenSource;
-  let stopEmulator: (() => Promise<void>) | undefined;
-  if (o.emulator) {
-    const { startEmulator } = await import('../emulator/index.js');
-    const emu = await startEmulator({ devices: o.emulator.devices, seed: o.emulator.seed, readBudget: o.emulator.readBudget });
-    graphUrl = emu.url;
-    tokenSource ??= staticTokenSource(emu.token, 'built-in emulator token');
-    stopEmulator = () => emu.stop();
-    context.log.info(`querying the built-in Graph emulator at ${emu.url}`);
-  }
-  const fail = async (err: unknown, prefix = ''): Promise<never> => {
-    await stopEmulator?.();
-    if (err instanceof JobError) throw err;
-    if (err instanceof SignInSettingsError) throw new JobError(err.message);
-    throw new JobError(`${prefix}${redactSecrets((err as Error).message)}`);
-  };
-  let graphRoot = '';
+  const picked: Record<string, unknown> = { manifest: '(query)', writeBudget: false };
+  for (const k of CONNECTION_OPTIONS) if (o[k] !== undefined) picked[k] = o[k];
+  let options: ReturnType<typeof parseJobOptions>;
   try {
-    graphRoot = resolveGraphRoot({ graphUrl, cloud: o.cloud, allowHost: o.allowUnknownHost });
+    options = parseJobOptions(picked, 'query options');
   } catch (err) {
-    await fail(err);
+    throw new JobError((err as Error).message);
   }
-  if (!tokenSource) {
-    const envToken = context.env.GRAPH_ACCESS_TOKEN;
-    if (envToken) tokenSource = staticTokenSource(envToken.trim());
-    else {
-      try {
-        const { signInTokenSource } = await import('../auth/credentials.js');
-        tokenSource = signInTokenSource({
-          auth: o.auth,
-          tenantId: o.tenantId,
-          clientId: o.clientId,
-          authorityHost: o.authorityHost,
-          defaultAuthorityHost: CLOUDS[o.cloud].authorityHost,
-          allowUnknownHost: o.allowUnknownHost,
-          env: context.env,
-          scope: tokenScope(graphRoot),
-        });
-      } catch (err) {
-        await fail(err, 'sign-in setup failed: ');
-      }
-    }
-  }
-  const source = tokenSource as TokenSource;
-  const tokens = new TokenManager(source);
-  try {
-    await tokens.current();
-  } catch (err) {
-    await fail(err, `sign-in failed (${source.description}): `);
-  }
-  const sender = new GraphSender({
-    graphRoot,
-    apiVersion: o.apiVersion,
-    tokens,
-    timeoutMs: o.timeoutMs,
-    throttlePriority: o.throttlePriority,
-    ...(context.signal ? { signal: context.signal } : {}),
+  const connection = await connect({
+    options,
+    env: context.env,
+    log: context.log,
+    path: (p) => (isAbsolute(p) ? p : resolve(context.baseDir ?? process.cwd(), p)),
+    ...(context.tokenSource ? { tokenSource: context.tokenSource } : {}),
+    plan: true, // reads only: a token without a write permission is a warning here, not a stop
+    abandon: context.signal ?? new AbortController().signal,
   });
-  const readBudget = o.readBudget ? new WriteBudget(o.readBudget) : undefined;
   return {
-    sender,
-    tokens,
-    readBudget,
-    graphRoot,
+    sender: connection.sender,
+    tokens: connection.tokens,
+    readBudget: connection.readBudget,
+    graphRoot: connection.graphRoot,
     close: async () => {
-      await readBudget?.stop();
-      await stopEmulator?.();
+      await connection.readBudget?.stop();
+      await connection.stop();
     },
   };
 }

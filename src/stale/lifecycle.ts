@@ -308,6 +308,8 @@ export async function runStale(input: StaleOptionsInput, context: StaleContext =
           logFormat: o.logFormat,
           progress: o.progress,
           ...(o.canary !== undefined ? { canary: o.canary } : {}),
+          ...(o.proxy !== undefined ? { proxy: o.proxy } : {}),
+          ...(o.caFile !== undefined ? { caFile: base(o.caFile) } : {}),
         },
         {
           ...(tokenSource ? { tokenSource } : {}),

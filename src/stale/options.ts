@@ -87,6 +87,8 @@ export const STALE_OPTIONS = {
   logFormat: JOB_OPTIONS.logFormat,
   progress: JOB_OPTIONS.progress,
   emulator: JOB_OPTIONS.emulator,
+  proxy: JOB_OPTIONS.proxy,
+  caFile: JOB_OPTIONS.caFile,
 } satisfies Record<string, OptionDeclaration>;
 
 type Schemas<O> = { [K in keyof O]: O[K] extends { schema: infer S } ? S : never };
