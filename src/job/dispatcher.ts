@@ -22,6 +22,7 @@ import { concurrencyCap, type JobOptions } from './options.js';
 import type { Pacer, SentMark } from './pacer.js';
 import { ExitCode } from './exit-codes.js';
 import type { StopSwitch, Work } from './work.js';
+import type { RunRecorder } from '../report/run-recorder.js';
 
 /** Options of {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -36,6 +37,8 @@ export interface DispatcherOptions {
   abandon: AbortSignal;
   /** A plan: rows are read and compared, never written. */
   plan: boolean;
+  /** The run's time series for the report: every answer is recorded there. */
+  recorder?: RunRecorder;
 }
 
 /** What the dispatcher uses of a {@link Connection}. */
@@ -177,6 +180,7 @@ export class Dispatcher {
   /** Reads a row's device, then decides: unchanged, not found, invalid, planned, or to be written. */
   async #prepare(w: Work): Promise<void> {
     const { ledger, stops } = this.#o;
+    w.firstSentAtMs ??= this.#o.recorder?.now();
     const select = selectFor(w.update.body, w.update.expectDeviceId !== undefined ? ['deviceId'] : []);
     const read = await this.#o.connection.reader!.read({ key: w.key, keyType: w.update.keyType, select });
     if (read.kind === 'stopped') {
@@ -272,7 +276,10 @@ export class Dispatcher {
       if (stops.current) return undefined;
       if (!ledger.flushBeforeSend()) return undefined;
       if (!ledger.writeAhead(works)) return undefined; // the rollback lines are on disk before the PATCH goes out
-      for (const w of works) w.attempts++;
+      for (const w of works) {
+        w.attempts++;
+        w.firstSentAtMs ??= this.#o.recorder?.now();
+      }
       const mark = pacer.sending(works.length);
       if (this.#o.options.mode === 'batch') return { ...(await sender.batch(works.map((w) => w.item))), mark };
       const { outcome, info } = await sender.single(works[0]!.item);
@@ -312,6 +319,7 @@ export class Dispatcher {
   #handle(works: Work[], outcomes: Map<string, ItemOutcome>, info: ExchangeInfo, sent: SentMark): void {
     const { ledger, stops, connection } = this.#o;
     const now = Date.now();
+    const recorded = { throttled: 0, retries: 0, failed: 0 };
     let throttledRows = 0;
     let scope: ThrottleScopeName | undefined;
     let longest: number | undefined; // the longest wait a 429 asked for (batch: the longest inner Retry-After)
@@ -320,6 +328,7 @@ export class Dispatcher {
       if (mayHaveBeenApplied(outcome)) w.mayHaveWritten = true;
       if (outcome.status === 429 || outcome.status === 424) throttledRows++;
       if (outcome.status === 429) {
+        recorded.throttled++;
         this.throttled429++;
         const named = parseThrottleScope(outcome.throttleScope)?.scope;
         this.throttledBy[named ?? 'unnamed'] = (this.throttledBy[named ?? 'unnamed'] ?? 0) + 1;
@@ -351,13 +360,25 @@ export class Dispatcher {
           this.#queue.retryLater(w, 0);
           break;
         case 'final':
+          recorded.failed++;
           ledger.failed(w, outcome, decision.reason);
           this.#canaryVerdict(w, 'failed', `${outcome.status ?? outcome.networkError} ${outcome.errorCode ?? ''}`.trim());
           break;
         case 'retry':
+          recorded.retries++;
           this.retries++;
           this.#queue.retryLater(w, decision.afterMs);
       }
+    }
+    if (this.#o.recorder) {
+      const at = this.#o.recorder.now();
+      this.#o.recorder.answer({
+        atMs: at,
+        sentAtMs: at - (now - sent.atMs),
+        writes: works.length,
+        ...recorded,
+        ...(longest ? { pauseMs: longest } : {}),
+      });
     }
     this.#o.pacer.answered(sent, now, {
       writes: works.length,

@@ -13,6 +13,8 @@ import { type ManifestRow, OUTCOMES, type Outcome, type RowResult } from '../typ
 import { ExitCode } from './exit-codes.js';
 import { afterFailure, authStopAtEnd, type FailureTally, initialFailureTally } from './stop-rules.js';
 import { RESULTS_ADVICE, type StopSwitch, type Work } from './work.js';
+import type { ReportTally } from '../report/report-tally.js';
+import type { RunRecorder } from '../report/run-recorder.js';
 
 /** A row's result without its `finishedAt` (the ledger stamps it). */
 export type PendingResult = Omit<RowResult, 'finishedAt'>;
@@ -31,6 +33,10 @@ export interface LedgerOptions {
   onFinished?: (w: Work) => void;
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number;
+  /** Gathers what the report and the summary say about rows (every result line goes to it). */
+  tally?: ReportTally;
+  /** The run's time series: rows that were sent report how long they took. */
+  recorder?: RunRecorder;
 }
 
 /** Records rows; see the module comment. */
@@ -82,6 +88,7 @@ export class Ledger {
     this.counts[r.outcome]++;
     const line = r as RowResult;
     line.finishedAt = finishedAt;
+    this.#o.tally?.add(line);
     try {
       this.results.write(line);
     } catch (err) {
@@ -94,6 +101,9 @@ export class Ledger {
     if (r.outcome === 'updated' || r.outcome === 'failed' || r.outcome === 'not-applied') this.attemptedFinal++;
     this.#settleRollback(w);
     this.record({ ...base(w), attempts: w.attempts, ...r });
+    if (w.firstSentAtMs !== undefined && this.#o.recorder) {
+      this.#o.recorder.row({ row: w.update.row, key: w.key, ms: this.#o.recorder.now() - w.firstSentAtMs, attempts: w.attempts });
+    }
     this.#o.onFinished?.(w);
   }
 

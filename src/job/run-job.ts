@@ -34,6 +34,9 @@ import { checkResultsName, logStart, openResults, openRollback, warnAboutRollbac
 import { Pacer } from './pacer.js';
 import { exitCodeFor } from './stop-rules.js';
 import { StopSwitch } from './work.js';
+import { ReportTally } from '../report/report-tally.js';
+import { RunRecorder } from '../report/run-recorder.js';
+import { writeReport } from './report-file.js';
 
 export type { JobSummary } from '../report/summary.js';
 export { AUTH_FAILURE_STOP } from './stop-rules.js';
@@ -205,6 +208,8 @@ async function runFrom(
 
     // schedule → send → report: the pacer, the dispatcher and the ledger, wired to one stop switch
     let dispatcher: Dispatcher | undefined;
+    const tally = new ReportTally();
+    const recorder = new RunRecorder({ budget: connection?.budget ? o.writeBudget : false });
     const ledger = new Ledger({
       results,
       rollback,
@@ -212,6 +217,8 @@ async function runFrom(
       maxErrors: o.maxErrors,
       graphRoot: connection?.graphRoot,
       onFinished: (w) => dispatcher?.finished(w),
+      tally,
+      recorder,
     });
     const pacer = new Pacer({ budget: connection?.budget, gate: connection?.gate, concurrency: o.concurrency });
     stops.onStop((stop) => {
@@ -219,7 +226,7 @@ async function runFrom(
       reader?.stop();
       void connection?.readBudget?.stop();
     });
-    if (connection) dispatcher = new Dispatcher({ options: o, connection, pacer, ledger, stops, abandon: abandon.signal, plan });
+    if (connection) dispatcher = new Dispatcher({ options: o, connection, pacer, ledger, stops, abandon: abandon.signal, plan, recorder });
     let drainTimer: NodeJS.Timeout | undefined;
     stops.onStop(() => {
       pacer.stop();
@@ -306,6 +313,9 @@ async function runFrom(
         : {}),
     });
     warnAboutRollback(rollback, log);
+    recorder.finish();
+    const report = writeReport(results.path, { summary, tally, timeline: recorder.timeline(), manifest: o.manifest, plan }, log);
+    if (report) log.info(`report: ${report}`);
     stderr.write(summaryText(summary, o.logFormat));
     return summary;
   } finally {

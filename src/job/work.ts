@@ -23,6 +23,8 @@ export interface Work {
   attempts: number;
   /** Replays after a 401 with a renewed token: free, not retries (see `decideAnswer`). */
   authReplays: number;
+  /** When the row was first sent (a read or a write), on the run recorder's clock, ms. */
+  firstSentAtMs?: number;
   /** One of the `canary` rows: written first, read back, and the rest wait for its verdict. */
   canary?: boolean;
   /** The row's line is in the rollback manifest (written ahead of its first PATCH). */
