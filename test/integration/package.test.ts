@@ -73,7 +73,7 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('the package', () => {
-  it('holds the build, the demo job and its manifest, and no sources, tests, bench or 5 MB inventory', () => {
+  it('holds the build, the demo job and its manifest, the documents the README links, and no sources, tests, bench or 5 MB inventory', () => {
     expect(packed).toEqual(
       expect.arrayContaining([
         'package.json',
