@@ -30,11 +30,17 @@ export interface EmulatorProcessOptions {
   /** The extension attribute the manifest sets, e.g. `extensionAttribute4`, and its value. */
   attribute: string;
   value: string;
+  /** The caller is a signed-in user (a delegated token, `scp`): the per-user budget applies (Graph's by default). */
+  delegated?: boolean;
+  /** The application-wide budget (all tenants), when set. */
+  appWriteBudget?: { burst: number; refillPerSecond: number };
+  /** Also issue an app-only token for each of these tenant ids (one app, several tenants). */
+  tenantIds?: string[];
 }
 
 /** Messages from the emulator process to the bench. */
 export type EmulatorProcessMessage =
-  | { type: 'ready'; url: string; token: string }
+  | { type: 'ready'; url: string; token: string; tenantTokens: Record<string, string> }
   | { type: 'report'; stats: EmulatorStats; updated: number };
 
 const MANIFEST_CHUNK_ROWS = 10_000;
@@ -62,6 +68,8 @@ async function main(): Promise<void> {
     devices: inventory,
     writeBudget: options.writeBudget,
     latencyMs: options.latencyMs,
+    ...(options.delegated ? { appOnly: false } : {}),
+    ...(options.appWriteBudget ? { appWriteBudget: options.appWriteBudget } : {}),
     seed: 1,
     // The log would hold every request's body; the bench reads only counters.
     maxLogEntries: 0,
@@ -82,7 +90,10 @@ async function main(): Promise<void> {
     }
     process.send!({ type: 'report', stats: emu.stats(), updated } satisfies EmulatorProcessMessage);
   });
-  process.send!({ type: 'ready', url: emu.url, token: emu.token } satisfies EmulatorProcessMessage);
+  const tenantTokens = Object.fromEntries(
+    (options.tenantIds ?? []).map((tenantId) => [tenantId, emu.issueToken(undefined, { roles: ['Device.ReadWrite.All'], tenantId })]),
+  );
+  process.send!({ type: 'ready', url: emu.url, token: emu.token, tenantTokens } satisfies EmulatorProcessMessage);
 }
 
 await main();

@@ -69,6 +69,8 @@ export async function runProbed(args: string[], env: Record<string, string>, pro
 export interface EmulatorHandle {
   url: string;
   token: string;
+  /** App-only tokens of the other tenants asked for (`tenantIds`), by tenant id. */
+  tenantTokens: Record<string, string>;
   /** Counters and how many manifest devices carry the manifest's value now. */
   report(): Promise<Extract<EmulatorProcessMessage, { type: 'report' }>>;
   stop(): Promise<void>;
@@ -93,6 +95,7 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions): Pro
   return {
     url: ready.url,
     token: ready.token,
+    tenantTokens: ready.tenantTokens,
     report: () =>
       new Promise((resolve) => {
         child.once('message', (m) => resolve(m as Extract<EmulatorProcessMessage, { type: 'report' }>));

@@ -110,6 +110,23 @@ export function checkTargets(rows: readonly BenchRow[]): TargetCheck[] {
     out.push({ target: `${r.contender}: 0 early retries`, measured: int(r.earlyRetries), met: r.earlyRetries === 0 });
     out.push({ target: `${r.contender}: 0 rows lost`, measured: int(r.notUpdated), met: r.notUpdated === 0 });
   }
+  // Issue #16: slow start against a budget a tenth of the configured one, and the configured one itself.
+  for (const r of rows.filter((x) => x.scenario === 'budget a tenth' && x.contender.startsWith('graph-bulk'))) {
+    const e = efficiency(r);
+    out.push({
+      target: `budget a tenth, ${r.contender}: ≤ 2 429s per 100 writes`,
+      measured: fmt(r.throttledPer100, 2),
+      met: (r.throttledPer100 ?? 0) <= 2,
+    });
+    if (e !== undefined) out.push({ target: `budget a tenth, ${r.contender}: T*/wall ≥ 0.85`, measured: e.toFixed(3), met: e >= 0.85 });
+  }
+  if (rows.some((x) => x.scenario === 'budget a tenth')) {
+    for (const r of ours) {
+      const e = efficiency(r);
+      if (e !== undefined)
+        out.push({ target: `configured budget (slow start on), ${r.contender}: T*/wall ≥ 0.97`, measured: e.toFixed(3), met: e >= 0.97 });
+    }
+  }
   const peers = throttled.filter((r) => !r.contender.startsWith('graph-bulk'));
   if (ours.length && peers.length) {
     const slowestOurs = Math.max(...ours.map((r) => r.wallS));
