@@ -60,9 +60,15 @@ describe('through squid with basic proxy authentication', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.rows.map((x) => x.outcome)).toEqual(ids.map(() => 'updated'));
-    const log = proxy.accessLog();
     const entraPort = new URL(entra.url).port;
     const graphPort = new URL(emu.url).port;
+    // squid logs a tunnel once it is closed, just after the process exited.
+    const tunnelTo = (port: string) => (l: string) => l.includes('TCP_TUNNEL/200') && l.includes(`CONNECT 127.0.0.1:${port} alice`);
+    await until(
+      'both tunnels in the access log',
+      () => proxy!.accessLog().some(tunnelTo(entraPort)) && proxy!.accessLog().some(tunnelTo(graphPort)),
+    );
+    const log = proxy.accessLog();
     // The token requests (discovery and token endpoint) and the Graph requests, each through a CONNECT tunnel as alice.
     expect(
       log.filter((l) => l.includes(`TCP_TUNNEL/200`) && l.includes(`CONNECT 127.0.0.1:${entraPort} alice`)).length,
@@ -151,6 +157,7 @@ describe('TLS interception by a CA the run does not trust (mitmdump)', () => {
     expect(r.rows.map((x) => x.outcome)).toEqual(ids.map(() => 'updated'));
     expect(entra.requests().some((q) => q.endpoint === 'token' && q.status === 200)).toBe(true);
     // mitmdump saw (and decrypted) the token request to Entra and the Graph requests.
+    await until('the flows', () => mitm.accessLog().some((l) => l.includes('/v1.0/$batch')));
     const flows = mitm.accessLog();
     expect(flows.some((l) => l.includes(`POST https://127.0.0.1:${new URL(entra.url).port}/`))).toBe(true);
     expect(flows.some((l) => l.includes(`POST https://127.0.0.1:${new URL(emu!.url).port}/v1.0/$batch`))).toBe(true);

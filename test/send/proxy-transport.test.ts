@@ -49,7 +49,8 @@ describe('through squid with basic proxy authentication', () => {
     expect(res.fault).toMatchObject({ kind: 'proxy-auth', permanent: true, host: `127.0.0.1:${proxy.port}` });
     expect(res.message).toContain(`proxy http://alice:<redacted>@127.0.0.1:${proxy.port} requires authentication (407`);
     expect(res.message).not.toContain('wrong-password-9');
-    expect(proxy.accessLog().some((l) => l.includes('TCP_DENIED/407') && l.includes('CONNECT'))).toBe(true);
+    // squid writes its log line just after answering.
+    await until('the 407 in the access log', () => proxy!.accessLog().some((l) => l.includes('TCP_DENIED/407') && l.includes('CONNECT')));
   }, 30_000);
 
   it('NO_PROXY sends the request direct: the proxy sees nothing', async () => {
