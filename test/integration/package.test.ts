@@ -104,7 +104,7 @@ describe('the package', () => {
     const dir = tempDir('gb-git-');
     // npm clones the commit, installs its dev dependencies, runs prepare (the build) and packs; a global
     // install straight from git skips the dev dependencies (npm/cli#8440), so the README packs first.
-    const pack = await sh(`npm pack --json "git+file://${repoRoot}#${head.stdout.trim()}"`, { cwd: dir });
+    const pack = await sh(`npm pack --json "git+file://${repoRoot}#${head.stdout.trim()}"`, { cwd: dir, timeoutMs: 540_000 });
     expect(pack.code, pack.stderr).toBe(0);
     const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
     expect(info!.files.map((f) => f.path)).toContain('dist/cli/main.js');
