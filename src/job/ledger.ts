@@ -214,9 +214,15 @@ export class Ledger {
     }
   }
 
-  /** A finished row whose PATCH was never applied (refused, or never sent) leaves the rollback manifest at its close. */
+  /**
+   * A finished row whose PATCH was never applied (refused, or never sent) leaves the rollback manifest
+   * at its close; one that may have been applied keeps its line, and the file forgets where it lies
+   * (what a run holds stays flat in rows).
+   */
   #settleRollback(w: Work): void {
-    if (w.rollbackLine && !w.mayHaveWritten) this.rollback?.markNotWritten(w.update.row);
+    if (!w.rollbackLine) return;
+    if (w.mayHaveWritten) this.rollback?.keep(w.update.row);
+    else this.rollback?.markNotWritten(w.update.row);
   }
 
   /** Now as an ISO 8601 UTC string, made once per millisecond (rows finish thousands a second). */

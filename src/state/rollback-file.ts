@@ -203,6 +203,15 @@ export class RollbackFile {
   }
 
   /**
+   * The row's line stays for good (its PATCH went out, whatever came of it): where it lies in the
+   * file is forgotten, so what a run holds stays flat in rows (a 1,000,000-row run would otherwise
+   * keep a million offsets). After this, {@link markNotWritten} for the row does nothing.
+   */
+  keep(row: number): void {
+    this.#lines.delete(row);
+  }
+
+  /**
    * A row whose line was added was not written after all (Graph refused it, or it was never sent):
    * its line is left out at {@link close}, and its properties may be written by a later row of the device.
    */

@@ -65,4 +65,18 @@ describe('RollbackFile', () => {
     f.close();
     expect(existsSync(path)).toBe(false);
   });
+
+  it('a kept line stays: the file forgets where it lies, and marking it not written later does nothing', () => {
+    const path = join(tempDir(), 'kept.rollback.csv');
+    const f = RollbackFile.create(path, ['extensionAttribute1'], '#clear');
+    const ID2 = '0b0b3b3c-1111-4e27-9da1-494c73cf256d';
+    f.add(1, ID, [{ property: 'extensionAttribute1', from: 'a', to: 'x' }]);
+    f.add(2, ID2, [{ property: 'extensionAttribute1', from: 'b', to: 'x' }]);
+    f.keep(1);
+    f.markNotWritten(1);
+    f.markNotWritten(2);
+    expect(f.count).toBe(1);
+    f.close();
+    expect(readFileSync(path, 'utf8')).toBe(`\uFEFFrollbackOfRow,id,extensionAttribute1\n1,${ID},a\n`);
+  });
 });
