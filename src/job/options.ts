@@ -486,6 +486,20 @@ export const JOB_OPTIONS = {
     schema: z.enum(['manifest', ',', ';', 'tab', '|']).default('manifest'),
     describe: "Delimiter of the results, errors and rollback CSVs: the manifest's own, or , ; tab |",
   }),
+  /**
+   * At the end, post a short summary card (outcomes, exit code, duration, where the results are) to
+   * this Teams or Slack incoming webhook URL. Retried briefly; never fails the job. The URL is a
+   * secret: it is never logged.
+   */
+  notify: option({
+    schema: z.string().url().optional(),
+    describe: 'Post a summary card to this Teams or Slack incoming webhook URL at the end (never fails the job)',
+  }),
+  /** The webhook's JSON shape: `auto` (default: Slack for hooks.slack.com, else Teams), `teams` or `slack`. */
+  notifyFormat: option({
+    schema: z.enum(['auto', 'teams', 'slack']).default('auto'),
+    describe: 'Webhook JSON shape for --notify: auto (by host), teams or slack',
+  }),
   /** The cell text that clears an extension attribute (sends JSON null). Default `#clear`. */
   clearToken: option({ schema: z.string().min(1).default('#clear'), describe: 'Cell text that clears an extension attribute' }),
   /** Validate and plan every row, send nothing. */

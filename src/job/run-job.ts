@@ -37,6 +37,7 @@ import { StopSwitch } from './work.js';
 import { ReportTally } from '../report/report-tally.js';
 import { RunRecorder } from '../report/run-recorder.js';
 import { writeReport } from './report-file.js';
+import { notify } from './notify-job.js';
 
 export type { JobSummary } from '../report/summary.js';
 export { AUTH_FAILURE_STOP } from './stop-rules.js';
@@ -316,6 +317,7 @@ async function runFrom(
     recorder.finish();
     const report = writeReport(results.path, { summary, tally, timeline: recorder.timeline(), manifest: o.manifest, plan }, log);
     if (report) log.info(`report: ${report}`);
+    if (o.notify) await notify(o.notify, o.notifyFormat, summary, { job: o.name ?? ctx.jobFile ?? o.manifest, report, log });
     stderr.write(summaryText(summary, o.logFormat));
     return summary;
   } finally {
