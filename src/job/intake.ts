@@ -10,6 +10,7 @@ import { devicePath } from '../graph/urls.js';
 import { inspectManifest, ManifestError, type ManifestInfo, readManifest } from '../manifest/index.js';
 import type { Logger } from '../report/log.js';
 import { ResultsWriteError } from '../report/results-file.js';
+import { readResultsEnd } from '../report/results-meta.js';
 import { loadPreviousResults, type PreviousResults, ResumeError } from '../report/resume.js';
 import { aboutOriginal, type ManifestSnapshot } from '../manifest/snapshot.js';
 import { carriedLineMismatch } from '../report/resume-checks.js';
@@ -156,6 +157,10 @@ export function loadPrevious(resumePath: string, info: ManifestInfo, log: Logger
       ...(previous.droppedChars ? { droppedPartialLine: `${previous.droppedChars} characters` } : {}),
       ...(previous.earlier.length ? { alsoRead: previous.earlier } : {}),
     });
+    if (!readResultsEnd(resumePath))
+      log.warn(
+        `${resumePath} did not end cleanly (killed, or the machine went down): a partial last line is dropped, and its rollback manifest may hold lines of rows never sent (they put back values the devices still have)`,
+      );
     if (previous.skippedEarlier.length)
       log.warn(`cannot read ${previous.skippedEarlier[0]}, which ${resumePath} resumed from: rows updated only there run again`);
     return previous;

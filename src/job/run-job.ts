@@ -19,6 +19,7 @@ import { Heartbeat } from '../report/heartbeat.js';
 import { snapshotManifest, type ManifestSnapshot } from '../manifest/snapshot.js';
 import { createLogger, type Logger } from '../report/log.js';
 import { acquireResultsLock, chainRootOf, type ResultsLock } from '../report/results-lock.js';
+import { writeResultsEnd } from '../report/results-meta.js';
 import { graphIdentityMismatch } from '../report/resume-checks.js';
 import { Progress } from '../report/progress.js';
 import { buildSummary, type JobSummary, summaryText } from '../report/summary.js';
@@ -317,6 +318,13 @@ async function runFrom(
     recorder.finish();
     const report = writeReport(results.path, { summary, tally, timeline: recorder.timeline(), manifest: o.manifest, plan }, log);
     if (report) log.info(`report: ${report}`);
+    // The files are complete: a results file without this marker was cut short (killed).
+    writeResultsEnd(results.path, {
+      endedAt: new Date().toISOString(),
+      lines: results.count,
+      exitCode: summary.exitCode,
+      ...(rollback && rollback.count > 0 ? { rollback: { path: rollback.path, lines: rollback.count } } : {}),
+    });
     if (o.notify) await notify(o.notify, o.notifyFormat, summary, { job: o.name ?? ctx.jobFile ?? o.manifest, report, log });
     stderr.write(summaryText(summary, o.logFormat));
     return summary;

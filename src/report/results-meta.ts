@@ -97,3 +97,57 @@ export function readResultsMeta(resultsPath: string): ResultsMeta {
   }
   return parsed.data;
 }
+
+/** The end marker's file name for a results file: the results path plus `.end.json`. */
+export function resultsEndPath(resultsPath: string): string {
+  return `${resultsPath}.end.json`;
+}
+
+/**
+ * What a run writes when it ends cleanly (any exit code, but not killed): that its results file (and
+ * rollback manifest) are complete. A results file without it was cut short (kill -9, power loss): its
+ * last line may be partial (a resume drops it), and its rollback manifest may hold lines written ahead
+ * of PATCHes that never went out (they put back values the devices still have).
+ */
+export interface ResultsEnd {
+  kind: 'graph-bulk-results-end';
+  version: 1;
+  /** ISO 8601 UTC. */
+  endedAt: string;
+  /** Result lines in the results file. */
+  lines: number;
+  exitCode: number;
+  /** The rollback manifest and its lines, when one was kept. */
+  rollback?: { path: string; lines: number };
+}
+
+/**
+ * Writes the end marker of `resultsPath` (owner-only, synced). Never throws: without it a results file
+ * only reads as cut short.
+ * @returns whether it was written.
+ */
+export function writeResultsEnd(resultsPath: string, end: Omit<ResultsEnd, 'kind' | 'version'>): boolean {
+  try {
+    const fd = openSync(resultsEndPath(resultsPath), 'wx', 0o600);
+    try {
+      const bytes = Buffer.from(JSON.stringify({ kind: 'graph-bulk-results-end', version: 1, ...end }) + '\n');
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads the end marker of `resultsPath`: undefined when there is none (or it is not one). */
+export function readResultsEnd(resultsPath: string): ResultsEnd | undefined {
+  try {
+    const v = JSON.parse(readFileSync(resultsEndPath(resultsPath), 'utf8')) as ResultsEnd;
+    return v?.kind === 'graph-bulk-results-end' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -94,13 +94,14 @@ describe('graph-bulk run (process)', () => {
     const elsewhere = tempDir();
     const r = await runCli(['run', join(dir, 'nightly.json'), '--mode', 'single'], { env: env(), cwd: elsewhere });
     expect(r.code).toBe(0);
-    // the results file, its sidecar, its report, and the rollback manifest of the row written
+    // the results file, its end marker, sidecar and report, and the rollback manifest of the row written
     const files = readdirSync(join(dir, 'out')).sort();
-    expect(files).toHaveLength(4);
+    expect(files).toHaveLength(5);
     expect(files[0]).toMatch(/^nightly-\d{4}-\d\d-\d\dT\d{6}Z\.csv$/);
-    expect(files[1]).toBe(`${files[0]}.meta.json`);
-    expect(files[2]).toBe(`${files[0]}.report.html`);
-    expect(files[3]).toBe(files[0]!.replace(/\.csv$/, '.rollback.csv'));
+    expect(files[1]).toBe(`${files[0]}.end.json`);
+    expect(files[2]).toBe(`${files[0]}.meta.json`);
+    expect(files[3]).toBe(`${files[0]}.report.html`);
+    expect(files[4]).toBe(files[0]!.replace(/\.csv$/, '.rollback.csv'));
     expect(readResults(join(dir, 'out', files[0]!))[0]!.outcome).toBe('updated');
     expect(emu.stats().requests.byRoute['PATCH /devices/{id}']).toEqual({ '204': 1 }); // --mode single won
     expect((await getDevice('db5b5fab-8f4d-4e27-9da1-494c73cf256d', 'displayName')).displayName).toBe('From job');

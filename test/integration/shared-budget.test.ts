@@ -176,7 +176,9 @@ describe('a sharded run (--shard i/n) and merge-results', () => {
     );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const all = readdirSync(dir);
-    const files = all.filter((f) => !f.endsWith('.meta.json') && !f.endsWith('.rollback.csv') && !f.endsWith('.report.html')).sort();
+    const files = all
+      .filter((f) => !f.endsWith('.meta.json') && !f.endsWith('.end.json') && !f.endsWith('.rollback.csv') && !f.endsWith('.report.html'))
+      .sort();
     expect(files).toHaveLength(4);
     expect(all.filter((f) => f.endsWith('.meta.json')).sort()).toEqual(files.map((f) => `${f}.meta.json`)); // each with its sidecar
     // and the rollback manifest of the rows it wrote

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { resultsMetaPath } from '../../src/report/results-meta.js';
+import { resultsEndPath, resultsMetaPath } from '../../src/report/results-meta.js';
 import { rollbackPathFor } from '../../src/state/rollback-file.js';
 import { startCli, until } from '../helpers/cli.js';
 import { inventory, rollbackLines, rollbackProblems, runRollbacks, trickyFleet } from '../helpers/crash.js';
@@ -37,7 +37,7 @@ function seeded(seed: number): () => number {
 
 const seed = Number(process.env.GB_KILL_SEED ?? 1414);
 const TRIALS = 4;
-const ROWS = 120;
+const ROWS = 90;
 /** Figures for the issue note, printed at the end. */
 const figures = { kills: 0, runs: 0, rollbackLines: 0, devicesRestored: 0 };
 
@@ -77,6 +77,8 @@ it(`kill -9 at random moments, ${TRIALS} trials (seed ${seed}): the rollback man
         figures.kills++;
       }
       const { code, signal } = await p.exited;
+      // A run that ends says so (the end marker); one killed leaves none.
+      expect(existsSync(resultsEndPath(path)), where).toBe(signal !== 'SIGKILL');
       if (signal === 'SIGKILL') continue;
       expect(code, `${where}: ${p.stderr()}`).toBe(0);
       const rows = readResults(path);
