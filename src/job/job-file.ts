@@ -25,7 +25,15 @@ export function loadJobFile(path: string): Record<string, unknown> {
   try {
     data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new JobError(`job file ${path} is not valid JSON: ${jsonParseReason(err)}`);
+    const clean = text.replace(/^\uFEFF/, '');
+    const at = /position (\d+)/.exec((err as Error).message);
+    let where = '';
+    if (at) {
+      const before = clean.slice(0, Number(at[1]));
+      const line = before.split('\n').length;
+      where = ` at line ${line}, column ${Number(at[1]) - before.lastIndexOf('\n')}`;
+    }
+    throw new JobError(`job file ${path} is not valid JSON${where}: ${jsonParseReason(err)}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new JobError(`job file ${path} must hold a JSON object of job options`);

@@ -299,6 +299,7 @@ async function runFrom(
       resultsPath: results.path,
       counts: ledger.counts,
       byErrorCode: ledger.byErrorCode,
+      byInvalidReason: Object.fromEntries(ReportTally.sorted(tally.invalid)),
       wallMs: Date.now() - started,
       writesSent: pacer.writesSent,
       reads: reader?.stats,

@@ -14,6 +14,8 @@ export interface JobSummary {
   byOutcome: Record<Outcome, number>;
   /** Failed rows by Graph error code (or network error kind). */
   byErrorCode: Record<string, number>;
+  /** Invalid rows by reason (the message without the row's own values, see `invalidReason`), most first. */
+  byInvalidReason?: Record<string, number>;
   /** Wall time of the run, ms. */
   wallMs: number;
   /** PATCH requests sent (each inner request of a `$batch` counts), including retries. */
@@ -80,6 +82,12 @@ export function formatSummary(s: JobSummary): string {
   if (s.plan) lines.push(`  plan: ${s.plan.toChange} to change, ${s.plan.unchanged} unchanged, ${s.plan.notFound} not found`);
   const codes = Object.entries(s.byErrorCode).sort((a, b) => b[1] - a[1]);
   if (codes.length) lines.push(`  failed by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  const reasons = Object.entries(s.byInvalidReason ?? {}).sort((a, b) => b[1] - a[1]);
+  if (reasons.length) {
+    lines.push('  invalid by reason:');
+    for (const [reason, n] of reasons.slice(0, 10)) lines.push(`    ${n} × ${reason}`);
+    if (reasons.length > 10) lines.push(`    … ${reasons.length - 10} more reasons (see the report)`);
+  }
   if (s.shard)
     lines.push(`  shard ${s.shard}: only this shard's rows are in this results file (graph-bulk merge-results combines the shards)`);
   if (s.sharedBudget) {
@@ -105,6 +113,8 @@ export interface SummaryInput {
   counts: Readonly<Record<Outcome, number>>;
   /** Failed rows by error code (copied). */
   byErrorCode: Readonly<Record<string, number>>;
+  /** Invalid rows by reason (copied). */
+  byInvalidReason?: Readonly<Record<string, number>>;
   /** Wall time, ms. */
   wallMs: number;
   writesSent: number;
@@ -135,6 +145,7 @@ export function buildSummary(s: SummaryInput): JobSummary {
     rows,
     byOutcome: { ...c },
     byErrorCode: { ...s.byErrorCode },
+    ...(s.byInvalidReason && Object.keys(s.byInvalidReason).length ? { byInvalidReason: { ...s.byInvalidReason } } : {}),
     wallMs: s.wallMs,
     writesSent: s.writesSent,
     readsSent: s.reads?.reads ?? 0,
