@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { ExitCode } from '../job/exit-codes.js';
 import { formatLogLine, requestedLogFormat } from '../report/log.js';
 import type { CommandEntry } from './commands.js';
+import { didYouMean, withFlagSuggestions } from './did-you-mean.js';
 
 /** Writes an argument error in the run's log format and exits 3. */
 function argumentError(args: string[], msg: string): never {
@@ -29,10 +30,23 @@ export async function runCommandLine(args: string[], entry: CommandEntry | undef
   const names = all.map((c) => c.name).join(', ');
   if (!entry) {
     const wanted = args.find((a) => !a.startsWith('-'));
-    argumentError(args, wanted === undefined ? `Name a command: ${names}` : `Unknown command: ${wanted} (the commands: ${names})`);
+    const near =
+      wanted === undefined
+        ? undefined
+        : didYouMean(
+            wanted,
+            all.map((c) => c.name),
+          );
+    argumentError(
+      args,
+      wanted === undefined
+        ? `Name a command: ${names}`
+        : `Unknown command: ${wanted}${near ? ` — did you mean ${near}?` : ''} (the commands: ${names})`,
+    );
   }
   const command = await entry.load();
-  await yargs(args)
+  const parser = yargs(args);
+  await parser
     .scriptName('graph-bulk')
     .usage('$0 <command> [options]\n\nBulk updates to Microsoft Entra ID devices through Microsoft Graph.')
     .command({ ...command, command: entry.usage, describe: entry.describe })
@@ -40,7 +54,15 @@ export async function runCommandLine(args: string[], entry: CommandEntry | undef
     .strict()
     .fail((msg, err) => {
       if (err) throw err;
-      argumentError(args, msg);
+      let flags: string[] = [];
+      try {
+        flags = Object.keys((parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key).filter(
+          (k) => !/[A-Z]/.test(k),
+        ); // kebab-case spellings only
+      } catch {
+        /* no suggestion then */
+      }
+      argumentError(args, msg ? withFlagSuggestions(msg, flags) : msg);
     })
     .help()
     .version(version)
